@@ -1,0 +1,195 @@
+"""The public facade: :class:`Assistant` answers questions with :class:`Answer` and :class:`Citation`.
+
+The CLI, the UI, notebooks and the eval suite all go through this class.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .answer import (
+    Answer,
+    Citation,
+    Generation,
+    build_messages,
+    estimate_tokens,
+    stable_passages,
+)
+from .config import Settings
+from .errors import QuestionError
+from .store import DocRecord, Store, SyncReport
+
+__all__ = ["Assistant", "Answer", "Citation"]
+
+
+class Assistant:
+    """Question answering over one corpus folder, with citations verified against the text.
+
+    ``Assistant()`` uses the bundled corpus and ``index/``; ``Assistant(corpus="docs/",
+    index_dir="/tmp/ix")`` any folder. The index is built or brought up to date on creation;
+    the LLM is loaded on the first question. Thread-safe: one instance serves many threads.
+    """
+
+    def __init__(
+        self,
+        corpus: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        llm: Any = None,
+        embed_model: Any = None,
+        update_index: bool = True,
+        progress: Callable[[int, int, str], None] | None = None,
+    ):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages only
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        self.settings = settings or Settings()
+        if corpus is not None:
+            self.settings.corpus_dir = Path(corpus)
+        if index_dir is not None:
+            self.settings.index_dir = Path(index_dir)
+        self.corpus_dir = self.settings.resolved_corpus_dir()
+        self._llm = llm
+        self._embed_model = embed_model
+        self._lock = threading.Lock()
+        self._retriever = None
+        self._all_nodes = None
+        self.store = Store(
+            self.settings.resolved_index_dir(),
+            embed_model=None,  # set lazily: opening an index needs no embedder
+            collection=self.settings.collection,
+            chroma_url=self.settings.chroma_url,
+            chunk_words=self.settings.chunk_words,
+        )
+        self.last_sync: SyncReport | None = None
+        if update_index:
+            self.index(progress=progress)
+
+    # --- components, loaded once and on first use -----------------------------------------
+
+    @property
+    def embed_model(self):
+        with self._lock:
+            if self._embed_model is None:
+                from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+                from .models import embed_model_dir
+
+                self._embed_model = HuggingFaceEmbedding(
+                    model_name=str(embed_model_dir(self.settings)), device="cpu"
+                )
+            return self._embed_model
+
+    @property
+    def llm(self):
+        """The LlamaIndex ``LLM`` in use (the in-process llama.cpp engine by default)."""
+        with self._lock:
+            if self._llm is None:
+                from .llm import LlamaCppLLM, LlamaEngine
+                from .models import ensure_model
+
+                s = self.settings
+                engine = LlamaEngine(ensure_model(s), s.n_threads, s.n_ctx, s.n_parallel)
+                self._llm = LlamaCppLLM(
+                    engine, max_tokens=s.max_answer_tokens, temperature=s.temperature
+                )
+            return self._llm
+
+    def _retrieval(self):
+        with self._lock:
+            if self._retriever is None:
+                from .retrieve import build_retriever
+
+                self._all_nodes = self.store.nodes()
+                self._retriever = build_retriever(
+                    self.store, self._embed_model, self.settings.top_k
+                )
+            return self._retriever, self._all_nodes
+
+    # --- indexing -----------------------------------------------------------------------------
+
+    def index(
+        self, rebuild: bool = False, progress: Callable[[int, int, str], None] | None = None
+    ) -> SyncReport:
+        """Add new, replace changed and drop deleted documents of the corpus folder."""
+        self.store.embed_model = self.embed_model
+        report = self.store.sync(
+            self.corpus_dir,
+            rebuild=rebuild,
+            progress=progress,
+            max_file_bytes=self.settings.max_file_bytes,
+        )
+        with self._lock:
+            self._retriever = None  # rebuilt on the next question, over the new chunks
+        self.last_sync = report
+        return report
+
+    def documents(self) -> list[DocRecord]:
+        """The indexed documents, sorted by id."""
+        return list(self.store.records().values())
+
+    # --- answering ----------------------------------------------------------------------------
+
+    def _check(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise QuestionError("the question is empty: type a question about the documents")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionError(
+                f"the question is {len(question):,} characters; the limit is {limit:,} "
+                "(shorten it, or raise ASSISTANT_MAX_QUESTION_CHARS)"
+            )
+        return question
+
+    def _fixed_context(self, all_nodes) -> bool:
+        """True when the whole collection fits the prompt budget (then it is always the context)."""
+        budget = self.settings.full_context_tokens
+        return sum(estimate_tokens(n.get_content()) for n in all_nodes) <= budget
+
+    def stream(self, question: str) -> Generation:
+        """Iterate for text pieces as they are generated; ``.answer`` holds the final Answer."""
+        question = self._check(question)
+        self.embed_model  # noqa: B018  (load outside the timings)
+        retriever, all_nodes = self._retrieval()
+        began = time.perf_counter()
+        retrieved = retriever.retrieve(question)
+        timings = {"retrieve_s": time.perf_counter() - began}
+        if self._fixed_context(all_nodes):
+            # The same context for every question, so llama.cpp's prompt cache is always reused.
+            passages = stable_passages(all_nodes)
+        else:
+            passages = stable_passages([hit.node for hit in retrieved])
+        return Generation(
+            question, passages, retrieved, self.llm, self._doc_text, self.settings, timings
+        )
+
+    def warm_up(self) -> None:
+        """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""
+        self.embed_model  # noqa: B018
+        _, all_nodes = self._retrieval()
+        if self._fixed_context(all_nodes):
+            messages = build_messages("Ready?", stable_passages(all_nodes))
+            self.llm.chat(messages, max_tokens=1)
+        else:
+            self.llm  # noqa: B018
+
+    def ask(self, question: str) -> Answer:
+        """Answer one question; ``Answer.refused`` is True when the sources do not say."""
+        began = time.perf_counter()
+        generation = self.stream(question)
+        for _ in generation:
+            pass
+        answer = generation.answer
+        answer.timings["total_s"] = time.perf_counter() - began
+        return answer
+
+    def _doc_text(self, doc_id: str) -> str:
+        return self.store.records()[doc_id].text
+
+

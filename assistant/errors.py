@@ -1,0 +1,21 @@
+"""Errors a person can act on: each message says what went wrong and what to do."""
+
+
+class AssistantError(Exception):
+    """Base class; the CLI prints the message as one line and exits non-zero."""
+
+
+class ModelError(AssistantError):
+    """The model cannot be located, assembled, verified or loaded."""
+
+
+class IndexDamagedError(AssistantError):
+    """The on-disk index cannot be read."""
+
+
+class CorpusError(AssistantError):
+    """The corpus folder is missing or unusable."""
+
+
+class QuestionError(AssistantError, ValueError):
+    """The question is empty or too long."""

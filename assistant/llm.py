@@ -1,0 +1,182 @@
+"""The in-process llama.cpp engine (xllamacpp) and a LlamaIndex ``LLM`` that drives it."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.custom import CustomLLM
+
+from .errors import ModelError
+
+_DONE = object()
+
+
+class LlamaEngine:
+    """One loaded GGUF model; thread-safe (llama.cpp's server queue schedules requests)."""
+
+    def __init__(self, model_path: Path, n_threads: int = 2, n_ctx: int = 4096, n_parallel: int = 1):
+        try:
+            import xllamacpp
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ModelError("xllamacpp is not installed: run `make setup`") from exc
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_path)
+        params.n_ctx = n_ctx
+        params.n_parallel = n_parallel
+        params.cpuparams.n_threads = n_threads
+        params.cpuparams_batch.n_threads = n_threads
+        params.verbosity = -1  # llama.cpp logs are noise for users of the assistant
+        params.warmup = False
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as exc:
+            raise ModelError(
+                f"cannot load the model {model_path} ({exc}): delete it to have it re-assembled, "
+                "or point ASSISTANT_MODEL_PATH to a valid GGUF file"
+            ) from exc
+
+    def chat(self, messages: list[dict], **options: Any) -> dict:
+        """One OpenAI-style chat completion; returns the response dict."""
+        response = self._server.handle_chat_completions(_request(messages, options, stream=False))
+        if not isinstance(response, dict) or "error" in response:
+            raise RuntimeError(f"the LLM failed: {response}")
+        return response
+
+    def stream_chat(self, messages: list[dict], **options: Any) -> Iterator[dict]:
+        """Yield OpenAI-style chunks as llama.cpp produces them. Closing the iterator stops it."""
+        chunks: queue.Queue = queue.Queue()
+        cancelled = threading.Event()
+
+        def on_chunk(chunk: dict) -> bool:
+            chunks.put(chunk)
+            return cancelled.is_set()  # True tells llama.cpp to stop generating
+
+        def run() -> None:
+            try:
+                result = self._server.handle_chat_completions(
+                    _request(messages, options, stream=True), on_chunk
+                )
+                if isinstance(result, dict) and "error" in result:
+                    chunks.put(RuntimeError(f"the LLM failed: {result}"))
+            except Exception as exc:  # surfaced in the consumer's thread
+                chunks.put(exc)
+            finally:
+                chunks.put(_DONE)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        try:
+            while (item := chunks.get()) is not _DONE:
+                if isinstance(item, Exception):
+                    raise item
+                if "error" in item:
+                    raise RuntimeError(f"the LLM failed: {item['error']}")
+                yield item
+        finally:
+            cancelled.set()
+
+
+def _request(messages: list[dict], options: dict, stream: bool) -> dict:
+    request = {"messages": messages, "stream": stream, "cache_prompt": True}
+    request.update({k: v for k, v in options.items() if v is not None})
+    return request
+
+
+class LlamaCppLLM(CustomLLM):
+    """LlamaIndex ``LLM`` over a :class:`LlamaEngine`, so stock LlamaIndex components can use it."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    context_window: int = 4096
+    _engine: LlamaEngine = PrivateAttr()
+
+    def __init__(self, engine: LlamaEngine, **kwargs: Any):
+        kwargs.setdefault("context_window", engine.n_ctx)
+        super().__init__(**kwargs)
+        self._engine = engine
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "LlamaCppLLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens,
+            is_chat_model=True,
+            model_name=self._engine.model_path.name,
+        )
+
+    def _options(self, kwargs: dict) -> dict:
+        return {
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": kwargs.get("temperature", self.temperature),
+            "stop": kwargs.get("stop"),
+        }
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        response = self._engine.chat(_to_dicts(messages), **self._options(kwargs))
+        text = response["choices"][0]["message"].get("content") or ""
+        return ChatResponse(
+            message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=response
+        )
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        chunks = self._engine.stream_chat(_to_dicts(messages), **self._options(kwargs))
+
+        def gen() -> ChatResponseGen:
+            text = ""
+            for chunk in chunks:
+                choices = chunk.get("choices") or [{}]
+                delta = (choices[0].get("delta") or {}).get("content") or ""
+                text += delta
+                yield ChatResponse(
+                    message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
+                    delta=delta,
+                    raw=chunk,
+                )
+
+        return gen()
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        response = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+        return CompletionResponse(text=response.message.content or "", raw=response.raw)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        stream = self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+
+        def gen() -> CompletionResponseGen:
+            for response in stream:
+                yield CompletionResponse(
+                    text=response.message.content or "", delta=response.delta, raw=response.raw
+                )
+
+        return gen()
+
+
+def _to_dicts(messages: Sequence[ChatMessage]) -> list[dict]:
+    return [{"role": m.role.value, "content": m.content or ""} for m in messages]

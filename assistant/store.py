@@ -1,0 +1,327 @@
+"""The index: chunks with embeddings in Chroma (through LlamaIndex), plus a manifest of documents.
+
+The manifest (``manifest.json``) is the source of truth for what is indexed: it is written only
+after Chroma has committed a document's chunks, and every sync first removes Chroma entries the
+manifest does not know. So an interrupted run is completed by the next one, without duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+from .errors import IndexDamagedError
+from .ingest import (
+    Chunk,
+    Document,
+    DocumentError,
+    chunk_document,
+    file_sha256,
+    list_corpus_files,
+    read_document,
+    split_sentences,
+)
+
+MANIFEST = "manifest.json"
+CHROMA_DIR = "chroma"
+_FORMAT = 1
+
+
+@dataclass
+class DocRecord:
+    """What the index knows of one document."""
+
+    doc_id: str
+    sha256: str
+    title: str
+    date: str | None
+    text: str
+    chunks: list[tuple[str, int, int]]  # (chunk_id, start, end)
+    indexed_at: str
+
+    def chunk_objects(self) -> list[Chunk]:
+        return [Chunk(cid, self.doc_id, s, e, self.text[s:e]) for cid, s, e in self.chunks]
+
+
+@dataclass
+class SyncReport:
+    """What one ``sync`` did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.documents} documents, {self.chunks} chunks in {self.seconds:.1f} s "
+            f"({len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
+            f"+{self.chunks_added}/-{self.chunks_removed} chunks)"
+        )
+
+
+def chunk_node(chunk: Chunk, record: DocRecord | Document) -> TextNode:
+    """A LlamaIndex node for a chunk; only the title joins the text in the embedding."""
+    metadata = {
+        "doc_id": chunk.doc_id,
+        "title": record.title,
+        "date": record.date or "",
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+    node = TextNode(
+        id_=chunk.chunk_id,
+        text=chunk.text,
+        metadata=metadata,
+        excluded_embed_metadata_keys=["doc_id", "date", "start", "end"],
+        excluded_llm_metadata_keys=list(metadata),
+    )
+    node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=chunk.doc_id)
+    return node
+
+
+class Store:
+    """Chroma collection + manifest for one index directory."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embed_model: Any,
+        collection: str = "assistant",
+        chroma_url: str | None = None,
+        chunk_words: int = 110,
+    ):
+        self.index_dir = index_dir
+        self.embed_model = embed_model
+        self.collection_name = collection
+        self.chroma_url = chroma_url
+        self.chunk_words = chunk_words
+        self._records: dict[str, DocRecord] | None = None
+        self._collection = None
+        self._vector_store = None
+
+    # --- opening --------------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.index_dir / MANIFEST
+
+    def _client(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if self.chroma_url:
+            from urllib.parse import urlparse
+
+            url = urlparse(self.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        (self.index_dir / CHROMA_DIR).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(
+            path=str(self.index_dir / CHROMA_DIR), settings=chroma_settings
+        )
+
+    def _open_collection(self):
+        try:
+            # embedding_function=None: we always pass our own embeddings, never Chroma's default.
+            return self._client().get_or_create_collection(
+                self.collection_name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+        except Exception as exc:
+            where = self.chroma_url or self.index_dir
+            raise IndexDamagedError(
+                f"cannot open the index at {where} ({type(exc).__name__}: {exc}); "
+                "run `assistant index --rebuild` to recreate it"
+            ) from exc
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            self._collection = self._open_collection()
+        return self._collection
+
+    @property
+    def vector_store(self):
+        if self._vector_store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
+        return self._vector_store
+
+    def records(self) -> dict[str, DocRecord]:
+        """Indexed documents by id, in a stable (sorted) order."""
+        if self._records is None:
+            self._records = self._read_manifest()
+        return self._records
+
+    def _read_manifest(self) -> dict[str, DocRecord]:
+        if not self.manifest_path.exists():
+            return {}
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            if data.get("format") != _FORMAT:
+                raise ValueError(f"unknown manifest format {data.get('format')!r}")
+            if data.get("chunk_words") != self.chunk_words:
+                return {}  # chunking changed: every document is re-chunked
+            return {
+                d["doc_id"]: DocRecord(**{**d, "chunks": [tuple(c) for c in d["chunks"]]})
+                for d in data["documents"]
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexDamagedError(
+                f"the index manifest {self.manifest_path} is damaged ({exc}); "
+                "run `assistant index --rebuild` to recreate it"
+            ) from exc
+
+    def _write_manifest(self, records: dict[str, DocRecord]) -> None:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        data = {
+            "format": _FORMAT,
+            "chunk_words": self.chunk_words,
+            "documents": [records[k].__dict__ for k in sorted(records)],
+        }
+        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self.manifest_path)
+
+    # --- writing --------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Forget everything indexed (the corpus itself is never touched)."""
+        self._collection = self._vector_store = None
+        self._records = None
+        try:
+            client = self._client()
+            if self.collection_name in [c.name for c in client.list_collections()]:
+                client.delete_collection(self.collection_name)
+        except Exception:
+            if self.chroma_url:
+                raise
+            # A damaged local store cannot be opened: remove it and let Chroma start afresh.
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+            shutil.rmtree(self.index_dir / CHROMA_DIR, ignore_errors=True)
+        self.manifest_path.unlink(missing_ok=True)
+
+    def sync(
+        self,
+        corpus_dir: Path,
+        rebuild: bool = False,
+        progress: Callable[[int, int, str], None] | None = None,
+        max_file_bytes: int = 20_000_000,
+    ) -> SyncReport:
+        """Bring the index in line with ``corpus_dir``: add new, replace changed, drop deleted."""
+        began = time.perf_counter()
+        files = list_corpus_files(corpus_dir)
+        if rebuild:
+            self.clear()
+        report = SyncReport()
+        records = dict(self.records())
+        self._drop_orphans(records, report)
+
+        seen: set[str] = set()
+        dirty = 0
+        for i, path in enumerate(files):
+            doc_id = path.relative_to(corpus_dir).as_posix()
+            seen.add(doc_id)
+            if progress:
+                progress(i, len(files), doc_id)
+            old = records.get(doc_id)
+            try:
+                if old and old.sha256 == file_sha256(path):
+                    report.unchanged.append(doc_id)
+                    continue
+                doc = read_document(path, corpus_dir, max_file_bytes)
+            except (DocumentError, OSError) as exc:
+                report.skipped.append((doc_id, str(exc)))
+                continue
+            chunks = chunk_document(doc, self.chunk_words)
+            if old:
+                self.vector_store.delete(doc_id)
+                report.chunks_removed += len(old.chunks)
+            self._add_chunks(doc, chunks)
+            records[doc_id] = DocRecord(
+                doc_id=doc_id,
+                sha256=doc.sha256,
+                title=doc.title,
+                date=doc.date,
+                text=doc.text,
+                chunks=[(c.chunk_id, c.start, c.end) for c in chunks],
+                indexed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            )
+            (report.updated if old else report.added).append(doc_id)
+            report.chunks_added += len(chunks)
+            dirty += 1
+            if dirty >= 50:  # bound the work an interruption can lose
+                self._write_manifest(records)
+                dirty = 0
+        if progress:
+            progress(len(files), len(files), "")
+
+        for doc_id in sorted(set(records) - seen):
+            self.vector_store.delete(doc_id)
+            report.chunks_removed += len(records.pop(doc_id).chunks)
+            report.removed.append(doc_id)
+        self._write_manifest(records)
+        self._records = records
+        report.documents = len(records)
+        report.chunks = sum(len(r.chunks) for r in records.values())
+        report.seconds = time.perf_counter() - began
+        return report
+
+    def _add_chunks(self, doc: Document, chunks: list[Chunk]) -> None:
+        from llama_index.core.schema import MetadataMode
+
+        nodes = [chunk_node(c, doc) for c in chunks]
+        texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
+        for node, embedding in zip(nodes, self.embed_model.get_text_embedding_batch(texts)):
+            node.embedding = embedding
+        self.vector_store.add(nodes)
+
+    def _drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
+        """Remove Chroma entries the manifest does not list; re-index documents missing chunks."""
+        stored = set(self.collection.get(include=[])["ids"])
+        expected = {cid for r in records.values() for cid, _, _ in r.chunks}
+        orphans = sorted(stored - expected)
+        for start in range(0, len(orphans), 1000):
+            self.collection.delete(ids=orphans[start : start + 1000])
+        report.chunks_removed += len(orphans)
+        for doc_id in [d for d, r in records.items() if any(c[0] not in stored for c in r.chunks)]:
+            self.vector_store.delete(doc_id)
+            del records[doc_id]  # incomplete in Chroma: indexed again as new
+
+    # --- reading --------------------------------------------------------------------------
+
+    def nodes(self) -> list[TextNode]:
+        """Every chunk as a node, in a stable order (document id, then position)."""
+        return [
+            chunk_node(chunk, record)
+            for record in self.records().values()
+            for chunk in record.chunk_objects()
+        ]
+
+    def sentences(self, doc_id: str):
+        record = self.records()[doc_id]
+        return split_sentences(record.text)
