@@ -124,7 +124,9 @@ def build_messages(question: str, passages: list[Passage]) -> list[ChatMessage]:
     """
     return [
         ChatMessage(role=MessageRole.SYSTEM, content=build_system_prompt(passages)),
-        ChatMessage(role=MessageRole.USER, content=fill(load_prompt("question"), question=question)),
+        ChatMessage(
+            role=MessageRole.USER, content=fill(load_prompt("question"), question=question)
+        ),
     ]
 
 
@@ -192,7 +194,9 @@ def find_support(
         doc_text = text_of(passage.doc_id)
         for sentence in split_sentences(passage.node.get_content(), offset=passage.start):
             span = Span(sentence.start, sentence.end, doc_text[sentence.start : sentence.end])
-            candidates.append((passage, span, set(tokenize(span.text)), set(_NUMBER.findall(span.text))))
+            candidates.append(
+                (passage, span, set(tokenize(span.text)), set(_NUMBER.findall(span.text)))
+            )
     chosen: list[Support] = []
     covered: set[str] = set()
     found_numbers: set[str] = set()

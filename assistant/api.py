@@ -1,4 +1,4 @@
-"""The public facade: :class:`Assistant` answers questions with :class:`Answer` and :class:`Citation`.
+"""The public facade: :class:`Assistant` answers with :class:`Answer` and :class:`Citation`.
 
 The CLI, the UI, notebooks and the eval suite all go through this class.
 """
@@ -191,5 +191,3 @@ class Assistant:
 
     def _doc_text(self, doc_id: str) -> str:
         return self.store.records()[doc_id].text
-
-

@@ -41,7 +41,9 @@ def _progress_bar():
     def update(done: int, total: int, name: str) -> None:
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = tqdm(total=total, unit="doc", file=sys.stderr, leave=False, disable=None)
+            bar = state["bar"] = tqdm(
+                total=total, unit="doc", file=sys.stderr, leave=False, disable=None
+            )
         bar.n = done
         bar.set_postfix_str(name[-40:], refresh=True)
         if done >= total:
@@ -53,7 +55,9 @@ def _progress_bar():
 def _open(corpus, index_dir, progress=True):
     from .api import Assistant
 
-    return Assistant(corpus=corpus, index_dir=index_dir, progress=_progress_bar() if progress else None)
+    return Assistant(
+        corpus=corpus, index_dir=index_dir, progress=_progress_bar() if progress else None
+    )
 
 
 def _report_skipped(report) -> None:

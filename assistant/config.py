@@ -1,4 +1,4 @@
-"""One typed configuration tree, read from ``ASSISTANT_*`` variables when asked for, never at import."""
+"""One typed configuration tree, read from ``ASSISTANT_*`` variables when asked, never at import."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Read documents from a folder, strip page boilerplate, split into sentences and chunks with offsets.
+"""Read documents, strip page boilerplate, split into sentences and chunks with offsets.
 
-Every offset is into the *cleaned* document text, so ``doc.text[chunk.start:chunk.end] == chunk.text``
-and the same holds for sentences and citation quotes.
+Every offset is into the *cleaned* document text, so
+``doc.text[chunk.start:chunk.end] == chunk.text``, and likewise for sentences and quotes.
 """
 
 from __future__ import annotations
@@ -101,9 +101,7 @@ def clean_text(raw: str) -> str:
 
 # --- metadata ---------------------------------------------------------------------------------
 
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = re.compile(
     rf"^(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),?\s+)?"
     rf"(?:(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS}),?\s+\d{{4}}"
@@ -172,7 +170,7 @@ def _add_span(spans: list[Span], text: str, start: int, end: int, offset: int) -
 
 
 def chunk_document(doc: Document, max_words: int) -> list[Chunk]:
-    """Pack whole sentences into chunks of at most ``max_words`` words (a longer sentence is cut)."""
+    """Pack whole sentences into chunks of at most ``max_words`` words; long sentences are cut."""
     pieces: list[Span] = []
     for sentence in doc.sentences:
         pieces.extend(_cut_long(sentence, max_words))

@@ -29,7 +29,9 @@ _DONE = object()
 class LlamaEngine:
     """One loaded GGUF model; thread-safe (llama.cpp's server queue schedules requests)."""
 
-    def __init__(self, model_path: Path, n_threads: int = 2, n_ctx: int = 4096, n_parallel: int = 1):
+    def __init__(
+        self, model_path: Path, n_threads: int = 2, n_ctx: int = 4096, n_parallel: int = 1
+    ):
         try:
             import xllamacpp
         except ImportError as exc:  # pragma: no cover - depends on the install

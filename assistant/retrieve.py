@@ -20,7 +20,7 @@ STOPWORDS = frozenset(
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase content words with a light plural/suffix fold (shared by BM25 and support scoring)."""
+    """Lowercase content words, lightly stemmed (shared by BM25 and support scoring)."""
     return [_fold(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
 
 

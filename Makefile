@@ -1,0 +1,39 @@
+# Quickstart:  make run   (set up, index the bundled corpus, chat)
+#              make test  (set up what is missing, run all tests)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run test test-fast lint clean-index
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# torch==2.13.0 first: on these machines it is the local CPU build, and the project's
+# "torch>=2.2" is then satisfied, so pip never pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+	$(BIN)/assistant model path >/dev/null
+
+run: setup
+	$(BIN)/assistant chat
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+lint: setup
+	$(BIN)/ruff check assistant tests
+	$(BIN)/ruff format --check assistant tests
+
+clean-index:
+	rm -rf index/chroma index/manifest.json

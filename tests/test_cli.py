@@ -1,0 +1,92 @@
+"""The CLI is a thin layer: errors are one line on stderr with a non-zero exit."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ARTICLE_A, REPO, CannedLLM, HashEmbedding
+
+from assistant import cli
+
+
+def run(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env=env,
+    )
+
+
+def test_an_empty_question_is_one_clear_error(tmp_path):
+    out = run("ask", "  ", "--index-dir", str(tmp_path / "ix"))
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "error: the question is empty: type a question about the documents"
+    )
+
+
+def test_an_unknown_corpus_is_one_clear_error(tmp_path):
+    out = run("index", "--corpus", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "ix"))
+    assert out.returncode == 1
+    assert out.stderr.strip() == f"error: corpus folder not found: {tmp_path / 'nope'}; " + (
+        "pass an existing folder with --corpus"
+    )
+
+
+def test_index_skips_unreadable_files_lists_them_and_summarises(tmp_path, corpus):
+    (corpus / "bad.txt").write_bytes(b"\x00\x01binary")
+    out = run("index", "--corpus", str(corpus), "--index-dir", str(tmp_path / "ix"))
+    assert out.returncode == 0, out.stderr
+    assert "skipped bad.txt: binary file, not text" in out.stderr
+    assert out.stdout.startswith("2 documents, ")
+    again = run("index", "--corpus", str(corpus), "--index-dir", str(tmp_path / "ix"))
+    assert "2 unchanged" in again.stdout and "+0/-0 chunks" in again.stdout
+
+
+@pytest.fixture
+def fake_cli(monkeypatch, make_assistant):
+    def reply(messages):
+        return "The talks were co-chaired on January 4 [1]."
+
+    monkeypatch.setattr(
+        cli, "_open", lambda corpus, index_dir, progress=True: make_assistant(reply)
+    )
+
+
+def test_ask_json_prints_answer_and_citations(fake_cli):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli.cli, ["ask", "--json", "When were the talks co-chaired?"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"answer", "refused", "citations"}
+    assert data["refused"] is False
+    assert data["citations"][0]["source"] == ARTICLE_A
+    assert set(data["citations"][0]) == {"source", "title", "quote", "start", "end"}
+
+
+def test_ask_prints_numbered_sources(fake_cli):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli.cli, ["ask", "--timings", "When were the talks co-chaired?"])
+    assert result.exit_code == 0, result.output
+    assert "Sources:\n  [1] Pakistan, China launch" in result.output
+    assert "co-chaired on January 4" in result.output
+
+
+def test_chat_streams_answers_until_an_empty_line(fake_cli, monkeypatch):
+    from click.testing import CliRunner
+
+    monkeypatch.setattr(CannedLLM, "chat", lambda self, messages, **kw: None)  # warm-up
+    result = CliRunner().invoke(cli.cli, ["chat"], input="When?\n\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("co-chaired on January 4") >= 2  # streamed text, then the quote
+
+
+def test_fakes_are_used_not_the_real_model(fake_cli):
+    bot = cli._open(None, None)
+    assert isinstance(bot.llm, CannedLLM) and isinstance(bot.embed_model, HashEmbedding)

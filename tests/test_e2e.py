@@ -1,0 +1,53 @@
+"""End to end with the real model, embedder and Chroma on the bundled corpus."""
+
+import pytest
+from conftest import ARTICLE_A, ARTICLE_B, CORPUS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    from assistant import Assistant
+
+    assistant = Assistant(corpus=CORPUS, index_dir=tmp_path_factory.mktemp("index"))
+    assistant.warm_up()
+    return assistant
+
+
+def assert_quotes_are_exact(bot, answer):
+    for citation in answer.citations:
+        text = bot.store.records()[citation.source].text
+        assert text[citation.start : citation.end] == citation.quote
+
+
+def test_the_date_of_the_talks_is_answered_and_cited(bot):
+    answer = bot.ask("On which date were the foreign ministers' talks in Beijing co-chaired?")
+    assert not answer.refused, answer.raw_text
+    assert "January 4" in answer.text
+    assert ARTICLE_A in [c.source for c in answer.citations]
+    assert_quotes_are_exact(bot, answer)
+
+
+def test_the_co_chairs_are_named_with_a_citation(bot):
+    answer = bot.ask("Who co-chaired the strategic dialogue?")
+    assert not answer.refused, answer.raw_text
+    assert "Wang Yi" in answer.text and "Ishaq Dar" in answer.text
+    assert {c.source for c in answer.citations} & {ARTICLE_A, ARTICLE_B}
+    assert_quotes_are_exact(bot, answer)
+
+
+def test_a_question_the_sources_cannot_answer_is_refused(bot):
+    answer = bot.ask("What is the total dollar value of the CPEC 2.0 investment package?")
+    assert answer.refused, answer.raw_text
+    assert answer.citations == []
+    assert "do not say" in answer.text
+
+
+def test_streaming_gives_the_same_kind_of_answer(bot):
+    generation = bot.stream("Where will the next round of the Strategic Dialogue be held?")
+    pieces = list(generation)
+    assert pieces and "".join(pieces) == generation.answer.raw_text
+    assert "Islamabad" in generation.answer.text
+    assert generation.answer.citations[0].source == ARTICLE_B
+    assert generation.answer.timings["cached_tokens"] > 1000  # the fixed context was reused

@@ -1,0 +1,156 @@
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLE_A, ARTICLE_B, CORPUS
+
+from assistant.errors import CorpusError
+from assistant.ingest import (
+    DocumentError,
+    chunk_document,
+    clean_text,
+    list_corpus_files,
+    read_document,
+    split_sentences,
+)
+
+BOILERPLATE = [
+    "LEAVE A REPLY",
+    "Please enter your comment!",
+    "Please enter your name here",
+    "Subscribe to get the latest posts",
+    "Discover more from",
+    "Our monitoring team diligently searches",
+    "Monitoring Desk",
+]
+
+
+@pytest.mark.parametrize("name", [ARTICLE_A, ARTICLE_B])
+def test_seed_articles_lose_their_boilerplate_but_keep_their_text(name):
+    raw = (CORPUS / name).read_text(encoding="utf-8")
+    assert any(b in raw for b in BOILERPLATE)  # the fixture really has boilerplate
+    doc = read_document(CORPUS / name, CORPUS)
+    for phrase in BOILERPLATE:
+        assert phrase not in doc.text
+    assert "Wang Yi" in doc.text and "Mohammad Ishaq Dar" in doc.text
+    assert doc.text.rstrip().endswith((".", "agenda ."))
+
+
+def test_title_and_dateline_become_metadata():
+    doc = read_document(CORPUS / ARTICLE_A, CORPUS)
+    assert doc.title.startswith("Pakistan, China launch CPEC 2.0 push")
+    assert doc.date == "Wednesday, January 7, 2026"
+    other = read_document(CORPUS / ARTICLE_B, CORPUS)
+    assert other.date is None
+    assert other.title.startswith("China and Pakistan on Sunday agreed")  # no heading: 1st sentence
+
+
+def test_author_box_and_comment_form_are_cut_from_any_page():
+    raw = (
+        "Title line\n\nBody sentence one. Body sentence two.\n\nJane Roe\nJane Roe\n"
+        "Jane writes about trade.\n\nLEAVE A REPLY\n\nPlease enter your comment!\nSpam forever."
+    )
+    assert clean_text(raw) == "Title line\n\nBody sentence one. Body sentence two."
+
+
+@pytest.mark.parametrize("name", [ARTICLE_A, ARTICLE_B])
+def test_every_chunk_and_sentence_points_at_its_own_text(name):
+    doc = read_document(CORPUS / name, CORPUS)
+    for sentence in doc.sentences:
+        assert doc.text[sentence.start : sentence.end] == sentence.text
+    chunks = chunk_document(doc, max_words=40)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+        assert len(chunk.text.split()) <= 40
+    # chunks cover the sentences in order, without overlap
+    assert all(a.end <= b.start for a, b in zip(chunks, chunks[1:]))
+
+
+def test_chunks_fit_the_embedder_window():
+    """all-MiniLM-L6-v2 silently cuts inputs at 256 word pieces: chunks must stay well under."""
+    from tokenizers import Tokenizer
+
+    from assistant.config import Settings
+    from assistant.models import embed_model_dir
+
+    tokenizer = Tokenizer.from_file(str(embed_model_dir(Settings()) / "tokenizer.json"))
+    for name in (ARTICLE_A, ARTICLE_B):
+        doc = read_document(CORPUS / name, CORPUS)
+        for chunk in chunk_document(doc, Settings().chunk_words):
+            pieces = len(tokenizer.encode(doc.title + "\n" + chunk.text).ids)
+            assert pieces < 230, (pieces, chunk.text[:60])
+
+
+def test_chunk_ids_are_stable_and_depend_on_content():
+    doc = read_document(CORPUS / ARTICLE_A, CORPUS)
+    first = [c.chunk_id for c in chunk_document(doc, 110)]
+    assert first == [c.chunk_id for c in chunk_document(doc, 110)]
+    assert all(cid.startswith(ARTICLE_A + "#") for cid in first)
+    assert len(set(first)) == len(first)
+
+
+def test_sentence_splitter_respects_abbreviations_and_lines():
+    text = "Mr. Dar met Dr. Wang in the U.S. capital. It went well!\n- Item one\n- Item two"
+    assert [s.text for s in split_sentences(text)] == [
+        "Mr. Dar met Dr. Wang in the U.S. capital.",
+        "It went well!",
+        "- Item one",
+        "- Item two",
+    ]
+
+
+def test_a_long_sentence_is_cut_into_several_chunks():
+    from assistant.ingest import Document
+
+    text = " ".join(f"word{i}" for i in range(250)) + "."
+    doc = Document("x.txt", text, "t", None, "h", split_sentences(text))
+    chunks = chunk_document(doc, 100)
+    assert [len(c.text.split()) for c in chunks] == [100, 100, 50]
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+
+
+def test_html_and_markdown_are_read_as_text(tmp_path: Path):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>T</title><script>var x=1;</script></head><body>"
+        "<nav>Home | About</nav><h1>Talks in Beijing</h1><p>The talks were held on "
+        "January 4.</p><form>Please enter your comment!</form></body></html>"
+    )
+    (tmp_path / "note.md").write_text(
+        "# Notes\n\nThe **talks** were [held](http://x) in Beijing.\n"
+    )
+    page = read_document(tmp_path / "page.html", tmp_path)
+    assert page.title == "Talks in Beijing"
+    assert "The talks were held on January 4." in page.text
+    assert "var x" not in page.text and "Home" not in page.text and "comment" not in page.text
+    note = read_document(tmp_path / "note.md", tmp_path)
+    assert note.title == "Notes" and "The talks were held in Beijing." in note.text
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [(b"\x00\x01\x02binary", "binary"), (b"caf\xe9 au lait", "UTF-8"), (b"  \n\n ", "no text")],
+)
+def test_unreadable_files_raise_a_reason(tmp_path: Path, content: bytes, reason: str):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(DocumentError, match=reason):
+        read_document(path, tmp_path)
+
+
+def test_huge_files_are_refused(tmp_path: Path):
+    path = tmp_path / "big.txt"
+    path.write_text("word " * 1000)
+    with pytest.raises(DocumentError, match="larger than"):
+        read_document(path, tmp_path, max_bytes=100)
+
+
+def test_listing_skips_hidden_and_unsupported_files(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("A.")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("B.")
+    (tmp_path / ".hidden.txt").write_text("H.")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    names = [p.relative_to(tmp_path).as_posix() for p in list_corpus_files(tmp_path)]
+    assert names == ["a.txt", "sub/b.md"]
+    with pytest.raises(CorpusError, match="not found"):
+        list_corpus_files(tmp_path / "missing")

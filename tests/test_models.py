@@ -1,0 +1,93 @@
+"""Model assembly and verification on small made-up parts (the real one is checked end to end)."""
+
+import hashlib
+
+import pytest
+
+from assistant import models
+from assistant.config import Settings
+from assistant.errors import ModelError
+
+
+@pytest.fixture
+def parts(tmp_path):
+    paths = []
+    for n in range(1, 4):
+        p = tmp_path / f"part{n:02d}.bin"
+        p.write_bytes((b"GGUF" if n == 1 else b"") + bytes([n]) * 1000)
+        paths.append(p)
+    return paths
+
+
+def digest(paths):
+    return hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
+
+
+def test_parts_are_concatenated_in_order_and_verified(tmp_path, parts):
+    target = tmp_path / "cache" / "m.gguf"
+    models.assemble(parts, target, digest(parts))
+    assert target.read_bytes() == b"".join(p.read_bytes() for p in parts)
+    assert not list(target.parent.glob("*.part"))  # the temp file was renamed away
+
+
+def test_a_wrong_checksum_leaves_no_model_behind(tmp_path, parts):
+    target = tmp_path / "cache" / "m.gguf"
+    with pytest.raises(ModelError, match="sha256"):
+        models.assemble(list(reversed(parts)), target, digest(parts))
+    assert not target.exists() and not list(target.parent.glob("*"))
+
+
+def test_a_corrupted_cached_model_is_rebuilt_from_the_parts(tmp_path, parts, monkeypatch):
+    monkeypatch.setattr(models, "part_paths", lambda count=22: parts)
+    monkeypatch.setattr(models, "MODEL_SHA256", digest(parts))
+    settings = Settings(model_cache_dir=tmp_path / "cache")
+    path = models.ensure_model(settings)
+    assert models.ensure_model(settings) == path  # reused: the stamp matches
+    path.write_bytes(b"GGUF garbage")  # corrupt it (size and mtime change)
+    assert models.ensure_model(settings).read_bytes() == b"".join(p.read_bytes() for p in parts)
+
+
+def test_the_bundled_parts_are_installed_in_order():
+    paths = models.part_paths()
+    assert [p.name for p in paths] == [f"part{n:02d}.bin" for n in range(1, 23)]
+    assert paths[0].read_bytes()[:4] == b"GGUF"
+
+
+def test_a_user_model_path_must_be_a_gguf_file(tmp_path):
+    with pytest.raises(ModelError, match="not found.*ASSISTANT_MODEL_PATH"):
+        models.ensure_model(Settings(model_path=tmp_path / "missing.gguf"))
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a GGUF"):
+        models.ensure_model(Settings(model_path=bad))
+    good = tmp_path / "good.gguf"
+    good.write_bytes(b"GGUF....")
+    assert models.ensure_model(Settings(model_path=good)) == good
+
+
+def test_settings_are_read_from_the_environment_when_created(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TOP_K", "7")
+    monkeypatch.setenv("ASSISTANT_N_THREADS", "3")
+    settings = Settings()
+    assert settings.top_k == 7 and settings.n_threads == 3
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"{name} needs a description"
+
+
+def test_prompts_ship_in_the_wheel(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), "."],
+        check=True,
+        capture_output=True,
+        cwd=models.__file__.rsplit("/assistant/", 1)[0],
+        timeout=300,
+    )
+    [wheel] = tmp_path.glob("assistant-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for prompt in ("system", "source", "question", "refusal"):
+        assert f"assistant/_data/prompts/{prompt}.txt" in names
+    assert "assistant/_data/corpus/000_5302f8b4374acc24.txt" in names
