@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast lint clean-index
+.PHONY: setup run test test-fast eval lint clean-index
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/assistant chat
 
+# Unit tests, end-to-end tests and the regression evals on the bundled corpus
+# (tests/test_eval_gate.py runs `assistant eval`; its report lands in eval-out/).
 test: setup
 	$(BIN)/python -m pytest -q
+
+eval: setup
+	$(BIN)/assistant eval --out eval-out --baseline evals/baseline.json
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not e2e"

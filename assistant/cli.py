@@ -150,6 +150,71 @@ def chat(corpus, index_dir, timings):
             click.echo(f"error: {exc}", err=True)
 
 
+@cli.command("eval")
+@click.option(
+    "--golden",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Golden set (JSON lines); default: evals/golden.jsonl.",
+)
+@_corpus_option
+@_index_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("eval-out"),
+    show_default=True,
+    help="Folder for results.jsonl, summary.json, junit.xml, report.md.",
+)
+@click.option(
+    "--thresholds",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Metric bounds (TOML); default: evals/thresholds.toml.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A baseline.json to report per-question regressions against.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Save this run as a baseline file.",
+)
+def eval_command(golden, corpus, index_dir, out, thresholds, baseline, write_baseline):
+    """Run the golden questions through the real pipeline and gate on the metrics."""
+    from . import evaluation as ev
+
+    default_golden, default_thresholds = ev.default_paths()
+    items = ev.load_golden(golden or default_golden)
+    bounds = ev.load_thresholds(thresholds or default_thresholds)
+    bot = _open(corpus, index_dir, progress=False)
+    bot.warm_up()
+    results = []
+    for n, item in enumerate(items, 1):
+        result = ev.run_question(bot, item)
+        results.append(result)
+        mark = "ok  " if result.passed else "FAIL"
+        click.echo(f"[{n:>3}/{len(items)}] {mark} {item.id}: {result.error or result.answer}",
+                   err=True)  # fmt: skip
+    summary = ev.summarize(results)
+    failures = ev.gate(summary, bounds)
+    regressed = ev.regressions(results, json.loads(baseline.read_text())) if baseline else []
+    ev.write_reports(out, results, summary, failures, regressed)
+    if write_baseline:
+        write_baseline.write_text(json.dumps(ev.baseline_from(results, summary), indent=2) + "\n")
+    click.echo(ev.markdown_report(results, summary, failures, regressed).split("## Questions")[0])
+    for question in regressed:
+        click.echo(f"regression: {question} passed in the baseline and fails now", err=True)
+    if failures:
+        for failure in failures:
+            click.echo(f"eval gate: {failure}", err=True)
+        sys.exit(1)
+
+
 @cli.group()
 def model() -> None:
     """Assemble, verify or locate the LLM weights."""

@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -269,7 +269,7 @@ class Store:
                 date=doc.date,
                 text=doc.text,
                 chunks=[(c.chunk_id, c.start, c.end) for c in chunks],
-                indexed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
             )
             (report.updated if old else report.added).append(doc_id)
             report.chunks_added += len(chunks)

@@ -1,0 +1,315 @@
+"""Regression evals: run a golden set through an Assistant, score it deterministically, gate it.
+
+Every metric is a small pure function over per-question results; no LLM judges anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .config import data_dir
+
+
+@dataclass
+class GoldenItem:
+    id: str
+    question: str
+    answerable: bool
+    must_include: list[list[str]] = field(default_factory=list)  # any alternative, all strings
+    sources: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """One question's outcome, with what each metric needs."""
+
+    id: str
+    question: str
+    answerable: bool
+    answer: str
+    refused: bool
+    cited_sources: list[str]
+    quotes_valid: list[bool]
+    retrieved: list[str]
+    expected_sources: list[str]
+    includes_ok: bool
+    latency_s: float
+    citations: list[dict] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        if self.error:
+            return False
+        if not self.answerable:
+            return self.refused
+        return answer_correct(self) and citation_correct(self) and all(self.quotes_valid)
+
+
+def load_golden(path: Path) -> list[GoldenItem]:
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(GoldenItem(**json.loads(line)))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{path}:{n}: not a golden item ({exc})") from exc
+    return items
+
+
+def includes(text: str, alternatives: list[list[str]]) -> bool:
+    """True when every string of at least one alternative occurs in ``text`` (any case)."""
+    lowered = text.lower()
+    return any(all(s.lower() in lowered for s in alt) for alt in alternatives)
+
+
+# --- per-question checks ----------------------------------------------------------------------
+
+
+def answer_correct(r: Result) -> bool:
+    return r.answerable and not r.refused and r.includes_ok
+
+
+def citation_correct(r: Result) -> bool:
+    return bool(set(r.cited_sources) & set(r.expected_sources))
+
+
+def first_relevant_rank(r: Result) -> int | None:
+    for rank, doc in enumerate(r.retrieved, 1):
+        if doc in r.expected_sources:
+            return rank
+    return None
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+
+def _share(hits: int, total: int) -> float:
+    return hits / total if total else 1.0
+
+
+def answer_accuracy(results: list[Result]) -> float:
+    """Answerable questions answered (not refused) with every required string."""
+    answerable = [r for r in results if r.answerable]
+    return _share(sum(answer_correct(r) for r in answerable), len(answerable))
+
+
+def citation_accuracy(results: list[Result]) -> float:
+    """Answered answerable questions citing at least one article that holds the answer."""
+    answered = [r for r in results if r.answerable and not r.refused]
+    return _share(sum(citation_correct(r) for r in answered), len(answered))
+
+
+def citation_precision(results: list[Result]) -> float:
+    """Share of cited articles (over answered answerable questions) that hold the answer."""
+    cited = [(s, r) for r in results if r.answerable and not r.refused for s in r.cited_sources]
+    return _share(sum(s in r.expected_sources for s, r in cited), len(cited))
+
+
+def quote_validity(results: list[Result]) -> float:
+    """Share of all citations whose quote is found verbatim at its offsets."""
+    checks = [ok for r in results for ok in r.quotes_valid]
+    return _share(sum(checks), len(checks))
+
+
+def refusal_accuracy(results: list[Result]) -> float:
+    """Unanswerable questions that were refused."""
+    unanswerable = [r for r in results if not r.answerable]
+    return _share(sum(r.refused for r in unanswerable), len(unanswerable))
+
+
+def false_refusal_rate(results: list[Result]) -> float:
+    """Answerable questions that were refused (lower is better)."""
+    answerable = [r for r in results if r.answerable]
+    return 1.0 - _share(sum(not r.refused for r in answerable), len(answerable))
+
+
+def retrieval_hit_at_k(results: list[Result]) -> float:
+    """Answerable questions whose retrieved articles include one that holds the answer."""
+    answerable = [r for r in results if r.answerable]
+    return _share(sum(first_relevant_rank(r) is not None for r in answerable), len(answerable))
+
+
+def retrieval_mrr(results: list[Result]) -> float:
+    """Mean reciprocal rank of the first relevant article, at article level."""
+    answerable = [r for r in results if r.answerable]
+    ranks = [first_relevant_rank(r) for r in answerable]
+    return _share(sum(1 / k for k in ranks if k), len(answerable)) if answerable else 1.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = math.ceil(q / 100 * len(ordered))
+    return ordered[max(0, min(len(ordered), rank) - 1)]
+
+
+METRICS = {
+    "answer_accuracy": answer_accuracy,
+    "citation_accuracy": citation_accuracy,
+    "citation_precision": citation_precision,
+    "quote_validity": quote_validity,
+    "refusal_accuracy": refusal_accuracy,
+    "false_refusal_rate": false_refusal_rate,
+    "retrieval_hit_at_k": retrieval_hit_at_k,
+    "retrieval_mrr": retrieval_mrr,
+}
+
+
+def summarize(results: list[Result]) -> dict:
+    latencies = [r.latency_s for r in results if not r.error]
+    summary = {name: round(fn(results), 4) for name, fn in METRICS.items()}
+    summary.update(
+        questions=len(results),
+        passed=sum(r.passed for r in results),
+        errors=sum(bool(r.error) for r in results),
+        latency_p50_s=round(statistics.median(latencies), 3) if latencies else 0.0,
+        latency_p95_s=round(percentile(latencies, 95), 3),
+    )
+    return summary
+
+
+def gate(summary: dict, thresholds: dict) -> list[str]:
+    """Each metric outside its bound, as a sentence; empty when all pass."""
+    failures = []
+    for name, minimum in thresholds.get("minimum", {}).items():
+        if summary.get(name, 0.0) < minimum:
+            failures.append(f"{name} = {summary.get(name, 0.0):.3f} is below its minimum {minimum}")
+    for name, maximum in thresholds.get("maximum", {}).items():
+        if summary.get(name, 1.0) > maximum:
+            failures.append(f"{name} = {summary.get(name, 1.0):.3f} is above its maximum {maximum}")
+    if summary.get("errors"):
+        failures.append(f"{summary['errors']} question(s) raised an error")
+    return failures
+
+
+def regressions(results: list[Result], baseline: dict) -> list[str]:
+    """Questions that passed in the baseline and fail now."""
+    before = baseline.get("passed", {})
+    return [r.id for r in results if before.get(r.id) and not r.passed]
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def run_question(bot, item: GoldenItem) -> Result:
+    began = time.perf_counter()
+    try:
+        answer = bot.ask(item.question)
+    except Exception as exc:  # one broken question must not hide the others' results
+        return Result(item.id, item.question, item.answerable, "", False, [], [], [],
+                      item.sources, False, time.perf_counter() - began,
+                      error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+    latency = time.perf_counter() - began
+    texts = {doc.doc_id: doc.text for doc in bot.documents()}
+    valid = [texts.get(c.source, "")[c.start : c.end] == c.quote for c in answer.citations]
+    return Result(
+        id=item.id,
+        question=item.question,
+        answerable=item.answerable,
+        answer=answer.text,
+        refused=answer.refused,
+        cited_sources=list(dict.fromkeys(c.source for c in answer.citations)),
+        quotes_valid=valid,
+        retrieved=answer.retrieved,
+        expected_sources=item.sources,
+        includes_ok=includes(answer.text, item.must_include) if item.answerable else True,
+        latency_s=latency,
+        citations=[asdict(c) for c in answer.citations],
+    )
+
+
+def default_paths() -> tuple[Path, Path]:
+    """The bundled golden set and thresholds (``evals/`` in a checkout)."""
+    evals = data_dir("evals")
+    return evals / "golden.jsonl", evals / "thresholds.toml"
+
+
+def load_thresholds(path: Path) -> dict:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def write_reports(out: Path, results: list[Result], summary: dict, failures: list[str],
+                  regressed: list[str]) -> None:  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for r in results:
+            row = asdict(r)
+            row.update(
+                passed=r.passed,
+                checks={
+                    "answer": answer_correct(r) if r.answerable else None,
+                    "citation": citation_correct(r) if r.answerable and not r.refused else None,
+                    "quotes": all(r.quotes_valid),
+                    "refusal": r.refused if not r.answerable else None,
+                },
+            )
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    full = {**summary, "gate_failures": failures, "regressions": regressed}
+    (out / "summary.json").write_text(json.dumps(full, indent=2) + "\n")
+    _write_junit(out / "junit.xml", results)
+    (out / "report.md").write_text(markdown_report(results, summary, failures, regressed))
+
+
+def _write_junit(path: Path, results: list[Result]) -> None:
+    suite = ET.Element(
+        "testsuite",
+        name="assistant-eval",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed and not r.error for r in results)),
+        errors=str(sum(bool(r.error) for r in results)),
+        time=f"{sum(r.latency_s for r in results):.3f}",
+    )
+    for r in results:
+        case = ET.SubElement(
+            suite, "testcase", classname="golden", name=r.id, time=f"{r.latency_s:.3f}"
+        )
+        if r.error:
+            ET.SubElement(case, "error", message=r.error)
+        elif not r.passed:
+            why = "not refused" if not r.answerable else _why(r)
+            ET.SubElement(case, "failure", message=why).text = f"Q: {r.question}\nA: {r.answer}"
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _why(r: Result) -> str:
+    if r.refused:
+        return "refused an answerable question"
+    if not r.includes_ok:
+        return "answer lacks the expected facts"
+    if not citation_correct(r):
+        return f"cited {r.cited_sources}, expected one of {r.expected_sources}"
+    return "a quote is not at its offsets"
+
+
+def markdown_report(results, summary, failures, regressed) -> str:
+    lines = ["# Eval report", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in summary.items()]
+    lines += ["", "## Gate", ""]
+    lines += [f"- FAIL: {f}" for f in failures] or ["All metrics within their thresholds."]
+    if regressed:
+        lines += ["", "## Regressions against the baseline", ""]
+        lines += [f"- {q}" for q in regressed]
+    lines += ["", "## Questions", "", "| id | pass | latency s | answer |", "|---|---|---|---|"]
+    for r in results:
+        answer = (r.error or r.answer).replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {r.id} | {'✅' if r.passed else '❌'} | {r.latency_s:.2f} | {answer} |")
+    return "\n".join(lines) + "\n"
+
+
+def baseline_from(results: list[Result], summary: dict) -> dict:
+    return {"summary": summary, "passed": {r.id: r.passed for r in results}}

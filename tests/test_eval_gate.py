@@ -1,0 +1,24 @@
+"""The regression evals, with the real model, embedder and Chroma, gate every CI run."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_golden_set_passes_its_thresholds(tmp_path):
+    out_dir = REPO / "eval-out"
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "eval", "--index-dir", str(tmp_path / "index"),
+         "--out", str(out_dir), "--baseline", str(REPO / "evals" / "baseline.json")],
+        capture_output=True, text=True, cwd=REPO, timeout=1800,
+    )  # fmt: skip
+    print(run.stdout)  # the summary table, shown with -s or on failure
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["questions"] >= 40 and summary["errors"] == 0
+    assert summary["quote_validity"] == 1.0
