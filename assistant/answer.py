@@ -136,6 +136,52 @@ def stable_passages(nodes: list[TextNode]) -> list[Passage]:
     return [Passage(i, node) for i, node in enumerate(ordered, 1)]
 
 
+def sentence_windows(
+    question: str, nodes: list[TextNode], text_of, budget: int, radius: int = 1
+) -> list[TextNode]:
+    """Cut each retrieved chunk down to its sentence most like the question, ± ``radius``.
+
+    Chunks are taken in rank order until ``budget`` tokens are used; overlapping windows of one
+    article are merged. Offsets stay exact, so citations resolve as for whole chunks.
+    """
+    wanted = set(tokenize(question))
+    spans: dict[str, list[list[int]]] = {}
+    metadata: dict[str, dict] = {}
+    used = 0
+    for node in nodes:
+        doc_id = node.metadata["doc_id"]
+        sentences = split_sentences(node.get_content(), offset=int(node.metadata["start"]))
+        if not sentences:
+            continue
+        overlap = [len(wanted & set(tokenize(s.text))) for s in sentences]
+        best = overlap.index(max(overlap))
+        lo = sentences[max(0, best - radius)].start
+        hi = sentences[min(len(sentences) - 1, best + radius)].end
+        cost = estimate_tokens(text_of(doc_id)[lo:hi])
+        if used and used + cost > budget:
+            break
+        used += cost
+        metadata.setdefault(doc_id, node.metadata)
+        for span in spans.setdefault(doc_id, []):
+            if lo <= span[1] and span[0] <= hi:  # overlaps or touches: merge
+                span[0], span[1] = min(span[0], lo), max(span[1], hi)
+                break
+        else:
+            spans[doc_id].append([lo, hi])
+    windows = []
+    for doc_id, doc_spans in spans.items():
+        text = text_of(doc_id)
+        for lo, hi in doc_spans:
+            windows.append(
+                TextNode(
+                    id_=f"{doc_id}@{lo}-{hi}",
+                    text=text[lo:hi],
+                    metadata={**metadata[doc_id], "start": lo, "end": hi},
+                )
+            )
+    return windows
+
+
 # --- verification ------------------------------------------------------------------------------
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")

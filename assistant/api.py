@@ -18,6 +18,7 @@ from .answer import (
     Generation,
     build_messages,
     estimate_tokens,
+    sentence_windows,
     stable_passages,
 )
 from .config import Settings
@@ -89,12 +90,26 @@ class Assistant:
     def llm(self):
         """The LlamaIndex ``LLM`` in use (the in-process llama.cpp engine by default)."""
         with self._lock:
+            if self._llm is None and self.settings.llm_url:
+                from .llm import RemoteLLM
+
+                s = self.settings
+                self._llm = RemoteLLM(
+                    base_url=s.llm_url,
+                    model=s.llm_model,
+                    api_key=s.llm_api_key,
+                    timeout=s.llm_timeout,
+                    max_tokens=s.max_answer_tokens,
+                    temperature=s.temperature,
+                )
             if self._llm is None:
                 from .llm import LlamaCppLLM, LlamaEngine
                 from .models import ensure_model
 
                 s = self.settings
-                engine = LlamaEngine(ensure_model(s), s.n_threads, s.n_ctx, s.n_parallel)
+                engine = LlamaEngine(
+                    ensure_model(s), s.n_threads, s.n_ctx, s.n_parallel, s.speculative
+                )
                 self._llm = LlamaCppLLM(
                     engine, max_tokens=s.max_answer_tokens, temperature=s.temperature
                 )
@@ -164,7 +179,14 @@ class Assistant:
             # The same context for every question, so llama.cpp's prompt cache is always reused.
             passages = stable_passages(all_nodes)
         else:
-            passages = stable_passages([hit.node for hit in retrieved])
+            # Only the sentences around each hit: a short prompt pre-fills fast on a CPU.
+            windows = sentence_windows(
+                question,
+                [hit.node for hit in retrieved],
+                self._doc_text,
+                self.settings.context_tokens,
+            )
+            passages = stable_passages(windows)
         return Generation(
             question, passages, retrieved, self.llm, self._doc_text, self.settings, timings
         )

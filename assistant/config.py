@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,16 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="http://host:port of a Chroma server; default: local on-disk Chroma."
     )
+    llm_url: str | None = Field(
+        None,
+        description="http://host:port/v1 of an OpenAI-compatible LLM server to use instead of "
+        "the in-process engine.",
+    )
+    llm_api_key: str | None = Field(None, description="API key sent to llm_url, if it needs one.")
+    llm_model: str = Field("default", description="Model name sent to llm_url.")
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds to wait for llm_url before giving up with an error."
+    )
     model_path: Path | None = Field(
         None, description="A GGUF model file to use instead of the bundled Qwen2.5-Coder-1.5B."
     )
@@ -57,6 +68,9 @@ class Settings(BaseSettings):
     n_threads: int = Field(2, ge=1, description="CPU threads for the LLM.")
     n_ctx: int = Field(4096, ge=512, description="LLM context window in tokens.")
     n_parallel: int = Field(1, ge=1, description="Parallel LLM slots (concurrent generations).")
+    speculative: Literal["none", "ngram"] = Field(
+        "none", description="Speculative decoding: 'ngram' drafts tokens by prompt lookup."
+    )
     temperature: float = Field(0.0, ge=0.0, description="Sampling temperature; 0 = greedy.")
     max_answer_tokens: int = Field(160, ge=16, description="Longest answer the LLM may write.")
     top_k: int = Field(4, ge=1, description="Passages retrieved and offered to the LLM.")
@@ -65,6 +79,12 @@ class Settings(BaseSettings):
         ge=0,
         description="When the whole collection fits in this many tokens it is the context "
         "(stable, so the LLM's prompt cache is reused); 0 disables.",
+    )
+    context_tokens: int = Field(
+        450,
+        ge=50,
+        description="Token budget for the sentence windows around retrieved passages, used "
+        "when the collection is larger than full_context_tokens.",
     )
     chunk_words: int = Field(
         110, ge=20, le=180, description="Most words in a chunk (the embedder reads 256 pieces)."

@@ -19,3 +19,7 @@ class CorpusError(AssistantError):
 
 class QuestionError(AssistantError, ValueError):
     """The question is empty or too long."""
+
+
+class LLMUnavailableError(AssistantError):
+    """A remote LLM server is down, slow or answered with an error."""

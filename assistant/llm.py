@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.custom import CustomLLM
 
-from .errors import ModelError
+from .errors import LLMUnavailableError, ModelError
 
 _DONE = object()
 
@@ -30,7 +31,12 @@ class LlamaEngine:
     """One loaded GGUF model; thread-safe (llama.cpp's server queue schedules requests)."""
 
     def __init__(
-        self, model_path: Path, n_threads: int = 2, n_ctx: int = 4096, n_parallel: int = 1
+        self,
+        model_path: Path,
+        n_threads: int = 2,
+        n_ctx: int = 4096,
+        n_parallel: int = 1,
+        speculative: str = "none",
     ):
         try:
             import xllamacpp
@@ -44,6 +50,10 @@ class LlamaEngine:
         params.cpuparams_batch.n_threads = n_threads
         params.verbosity = -1  # llama.cpp logs are noise for users of the assistant
         params.warmup = False
+        if speculative == "ngram":
+            # Prompt-lookup drafting: extractive answers copy spans of the sources.
+            kind = xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE
+            params.speculative.types = [kind]
         self.model_path = model_path
         self.n_ctx = n_ctx
         try:
@@ -101,7 +111,30 @@ def _request(messages: list[dict], options: dict, stream: bool) -> dict:
     return request
 
 
-class LlamaCppLLM(CustomLLM):
+class _ChatLLM(CustomLLM):
+    """Completion calls go through chat, so the model's own chat template is always applied."""
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        response = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+        return CompletionResponse(text=response.message.content or "", raw=response.raw)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        stream = self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+
+        def gen() -> CompletionResponseGen:
+            for response in stream:
+                yield CompletionResponse(
+                    text=response.message.content or "", delta=response.delta, raw=response.raw
+                )
+
+        return gen()
+
+
+class LlamaCppLLM(_ChatLLM):
     """LlamaIndex ``LLM`` over a :class:`LlamaEngine`, so stock LlamaIndex components can use it."""
 
     max_tokens: int = 256
@@ -160,25 +193,109 @@ class LlamaCppLLM(CustomLLM):
 
         return gen()
 
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        response = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
-        return CompletionResponse(text=response.message.content or "", raw=response.raw)
-
-    @llm_completion_callback()
-    def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseGen:
-        stream = self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
-
-        def gen() -> CompletionResponseGen:
-            for response in stream:
-                yield CompletionResponse(
-                    text=response.message.content or "", delta=response.delta, raw=response.raw
-                )
-
-        return gen()
-
 
 def _to_dicts(messages: Sequence[ChatMessage]) -> list[dict]:
     return [{"role": m.role.value, "content": m.content or ""} for m in messages]
+
+
+class RemoteLLM(_ChatLLM):
+    """LlamaIndex ``LLM`` for an OpenAI-compatible server (llama.cpp server, vLLM, Ollama)."""
+
+    base_url: str
+    model: str = "default"
+    api_key: str | None = None
+    timeout: float = 60.0
+    max_tokens: int = 256
+    temperature: float = 0.0
+    context_window: int = 4096
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "RemoteLLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens,
+            is_chat_model=True,
+            model_name=self.model,
+        )
+
+    def _post(self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict):
+        import httpx
+
+        body = {
+            "model": self.model,
+            "messages": _to_dicts(messages),
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": kwargs.get("temperature", self.temperature),
+            "stream": stream,
+            "cache_prompt": True,  # llama.cpp's server keeps the shared prefix; others ignore it
+        }
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        url = self.base_url.rstrip("/") + "/chat/completions"
+        client = httpx.Client(timeout=httpx.Timeout(self.timeout))
+        try:
+            request = client.build_request("POST", url, json=body, headers=headers)
+            response = client.send(request, stream=stream)
+        except httpx.TimeoutException as exc:
+            client.close()
+            raise LLMUnavailableError(
+                f"the LLM server at {self.base_url} did not answer within {self.timeout:g} s; "
+                "check that it is running, or raise ASSISTANT_LLM_TIMEOUT"
+            ) from exc
+        except httpx.HTTPError as exc:
+            client.close()
+            raise LLMUnavailableError(
+                f"cannot reach the LLM server at {self.base_url} ({exc}); start it or fix "
+                "ASSISTANT_LLM_URL"
+            ) from exc
+        if response.status_code >= 400:
+            detail = response.read().decode(errors="replace")[:200]
+            client.close()
+            raise LLMUnavailableError(
+                f"the LLM server at {self.base_url} answered {response.status_code}: {detail}"
+            )
+        return client, response
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        client, response = self._post(messages, stream=False, kwargs=kwargs)
+        with client:
+            data = response.json()
+        text = data["choices"][0]["message"].get("content") or ""
+        return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=data)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        import httpx
+
+        client, response = self._post(messages, stream=True, kwargs=kwargs)
+
+        def gen() -> ChatResponseGen:
+            text = ""
+            with client, response:
+                try:
+                    for line in response.iter_lines():
+                        if not line.startswith("data:"):
+                            continue
+                        payload = line[5:].strip()
+                        if payload == "[DONE]":
+                            break
+                        chunk = json.loads(payload)
+                        choices = chunk.get("choices") or [{}]
+                        delta = (choices[0].get("delta") or {}).get("content") or ""
+                        text += delta
+                        yield ChatResponse(
+                            message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
+                            delta=delta,
+                            raw=chunk,
+                        )
+                except httpx.TimeoutException as exc:
+                    raise LLMUnavailableError(
+                        f"the LLM server at {self.base_url} stopped answering for "
+                        f"{self.timeout:g} s; check it, or raise ASSISTANT_LLM_TIMEOUT"
+                    ) from exc
+
+        return gen()

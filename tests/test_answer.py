@@ -153,3 +153,27 @@ def test_answer_renders_as_markdown_with_numbered_sources(make_assistant):
     assert md.startswith("> The talks were co-chaired")
     assert "1. **Pakistan, China launch CPEC 2.0 push" in md and ARTICLE_A in md
     assert answer.to_dict()["citations"][0]["source"] == ARTICLE_A
+
+
+def test_sentence_windows_keep_exact_offsets_merge_and_respect_the_budget(make_assistant):
+    from assistant.answer import sentence_windows
+
+    bot = make_assistant()
+    nodes = bot.store.nodes()
+    text_of = bot._doc_text
+    windows = sentence_windows("Where will the next round be held?", nodes, text_of, budget=10_000)
+    for window in windows:
+        doc = text_of(window.metadata["doc_id"])
+        assert doc[window.metadata["start"] : window.metadata["end"]] == window.get_content()
+    # each window is at most three sentences of its chunk, and windows never overlap
+    for a in windows:
+        for b in windows:
+            if a is not b and a.metadata["doc_id"] == b.metadata["doc_id"]:
+                assert (
+                    a.metadata["end"] < b.metadata["start"]
+                    or b.metadata["end"] < a.metadata["start"]
+                )
+    best = [w for w in windows if "Islamabad" in w.get_content()]
+    assert best and len(best[0].get_content()) < 700
+    small = sentence_windows("Where will the next round be held?", nodes, text_of, budget=50)
+    assert len(small) == 1  # the first window always fits; no more past the budget

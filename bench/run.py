@@ -1,0 +1,256 @@
+"""Benchmark: our pipeline against the stock LlamaIndex recipe, same engine, model and embedder.
+
+    python bench/run.py                 # bundled corpus + a generated 2,000-document corpus
+    python bench/run.py --skip-large    # bundled corpus only
+
+Each pipeline runs in its own process (so peak RSS is its own) and measures index build,
+per-question latency, time to first token, prompt and generated tokens, and answer accuracy.
+The stock recipe is ``VectorStoreIndex`` over Chroma + ``CitationQueryEngine`` (top-3), driven
+through ``assistant.llm.LlamaCppLLM`` on the same llama.cpp engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def pick(items: list, n: int) -> list:
+    """``n`` items spread evenly over the list (all when n >= len)."""
+    if n >= len(items):
+        return items
+    step = len(items) / n
+    return [items[int(i * step)] for i in range(n)]
+
+
+def correct(item, text: str, refused: bool) -> bool:
+    from assistant.evaluation import includes
+
+    if not item.answerable:
+        return refused
+    return not refused and includes(text, item.must_include)
+
+
+# --- workers (one pipeline, one process) -------------------------------------------------------
+
+
+def run_ours(corpus: Path, items, index_dir: Path) -> dict:
+    from assistant import Assistant
+
+    began = time.perf_counter()
+    bot = Assistant(corpus=corpus, index_dir=index_dir)
+    index_s = time.perf_counter() - began
+    bot.warm_up()
+    bot.ask(items[0].question)  # warm-up question, untimed
+    rows = []
+    for item in items:
+        began = time.perf_counter()
+        generation = bot.stream(item.question)
+        first = None
+        for _ in generation:
+            first = first or time.perf_counter() - began
+        answer = generation.answer
+        t = answer.timings
+        rows.append({
+            "id": item.id,
+            "latency_s": time.perf_counter() - began,
+            "ttft_s": first if first is not None else time.perf_counter() - began,
+            "prompt_tokens": t.get("prompt_tokens", 0) + t.get("cached_tokens", 0),
+            "prefilled_tokens": t.get("prompt_tokens", 0),
+            "generated_tokens": t.get("completion_tokens", 0),
+            "correct": correct(item, answer.text, answer.refused),
+        })  # fmt: skip
+    return {"index_s": index_s, "chunks": bot.last_sync.chunks, "questions": rows}
+
+
+def run_stock(corpus: Path, items, index_dir: Path) -> dict:
+    import chromadb
+    from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+    from llama_index.core.query_engine import CitationQueryEngine
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from assistant.answer import is_refusal
+    from assistant.config import Settings
+    from assistant.llm import LlamaCppLLM, LlamaEngine
+    from assistant.models import embed_model_dir, ensure_model
+
+    settings = Settings()
+    usage: list[dict] = []
+
+    class RecordingLLM(LlamaCppLLM):
+        """Keeps llama.cpp's token counts of each streamed reply (the bench runs one thread)."""
+
+        def stream_chat(self, messages, **kwargs):
+            stream = super().stream_chat(messages, **kwargs)
+
+            def gen():
+                for response in stream:
+                    if isinstance(response.raw, dict) and response.raw.get("timings"):
+                        usage.append(response.raw["timings"])
+                    yield response
+
+            return gen()
+
+    embed = HuggingFaceEmbedding(model_name=str(embed_model_dir(settings)), device="cpu")
+    engine = LlamaEngine(ensure_model(settings), settings.n_threads, settings.n_ctx)
+    llm = RecordingLLM(engine, max_tokens=settings.max_answer_tokens, temperature=0.0)
+
+    began = time.perf_counter()
+    documents = SimpleDirectoryReader(str(corpus), recursive=True).load_data()
+    client = chromadb.PersistentClient(path=str(index_dir))
+    collection = client.get_or_create_collection("stock", embedding_function=None)
+    storage = StorageContext.from_defaults(
+        vector_store=ChromaVectorStore(chroma_collection=collection)
+    )
+    index = VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embed)
+    index_s = time.perf_counter() - began
+    engine_q = CitationQueryEngine.from_args(index, llm=llm, similarity_top_k=3, streaming=True)
+
+    def timed_query(question: str) -> tuple[str, float, float]:
+        began = time.perf_counter()
+        response = engine_q.query(question)  # retrieval + the prompt, then streamed tokens
+        first, text = None, ""
+        for token in response.response_gen:
+            first = first or time.perf_counter() - began
+            text += token
+        total = time.perf_counter() - began
+        return text, first if first is not None else total, total
+
+    timed_query(items[0].question)  # warm-up question, untimed
+    rows = []
+    for item in items:
+        usage.clear()
+        text, first, total = timed_query(item.question)
+        timings = usage[-1] if usage else {}
+        rows.append({
+            "id": item.id,
+            "latency_s": total,
+            "ttft_s": first,
+            "prompt_tokens": timings.get("prompt_n", 0) + timings.get("cache_n", 0),
+            "prefilled_tokens": timings.get("prompt_n", 0),
+            "generated_tokens": timings.get("predicted_n", 0),
+            "correct": correct(item, text, is_refusal(text)),
+        })  # fmt: skip
+    return {"index_s": index_s, "chunks": collection.count(), "questions": rows}
+
+
+def worker(args) -> None:
+    from assistant.evaluation import load_golden
+
+    items = pick(load_golden(Path(args.golden)), args.questions)
+    with tempfile.TemporaryDirectory() as tmp:
+        run = run_ours if args.worker == "ours" else run_stock
+        result = run(Path(args.corpus), items, Path(tmp) / "index")
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result))
+
+
+# --- driver ------------------------------------------------------------------------------------
+
+
+def summarize(result: dict) -> dict:
+    rows = result["questions"]
+
+    def p(key, q):
+        values = sorted(r[key] for r in rows)
+        return values[max(0, min(len(values), -(-q * len(values) // 100)) - 1)]
+
+    return {
+        "index build s": result["index_s"],
+        "chunks/s": result["chunks"] / result["index_s"] if result["index_s"] else 0.0,
+        "latency p50 s": statistics.median(r["latency_s"] for r in rows),
+        "latency p95 s": p("latency_s", 95),
+        "TTFT p50 s": statistics.median(r["ttft_s"] for r in rows),
+        "prompt tokens p50": statistics.median(r["prompt_tokens"] for r in rows),
+        "prefilled tokens p50": statistics.median(r["prefilled_tokens"] for r in rows),
+        "generated tokens p50": statistics.median(r["generated_tokens"] for r in rows),
+        "peak RSS MB": result["peak_rss_mb"],
+        "accuracy": sum(r["correct"] for r in rows) / len(rows),
+    }
+
+
+def spawn(pipeline: str, corpus: Path, golden: Path, questions: int, **env: str) -> dict:
+    command = [sys.executable, __file__, "--worker", pipeline, "--corpus", str(corpus),
+               "--golden", str(golden), "--questions", str(questions)]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
+    if out.returncode or not lines:
+        raise SystemExit(f"{pipeline} on {corpus} failed:\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def table(name: str, ours: dict, stock: dict, labels=("ours", "stock")) -> str:
+    a_, b_ = labels
+    lines = [f"\n{name}", f"{'figure':<22}{a_:>12}{b_:>12}{a_ + '/' + b_:>14}"]
+    for key in ours:
+        a, b = ours[key], stock[key]
+        ratio = f"{a / b:.2f}" if b else "-"
+        lines.append(f"{key:<22}{a:>12.2f}{b:>12.2f}{ratio:>14}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--worker", choices=["ours", "stock"], help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", help=argparse.SUPPRESS)
+    parser.add_argument("--golden", help=argparse.SUPPRESS)
+    parser.add_argument("--questions", type=int, default=20, help="questions per corpus")
+    parser.add_argument("--large-docs", type=int, default=2000, help="size of the large corpus")
+    parser.add_argument("--skip-large", action="store_true", help="bundled corpus only")
+    parser.add_argument(
+        "--speculative",
+        action="store_true",
+        help="also run ours with n-gram speculative decoding on the bundled corpus",
+    )
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="where results go")
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+
+    from corpus_gen import generate
+
+    corpora = [("bundled corpus (2 articles)", REPO / "corpus", REPO / "evals" / "golden.jsonl")]
+    if not args.skip_large:
+        large = generate(args.out / "large", documents=args.large_docs)
+        corpora.append((f"generated corpus ({args.large_docs} synthetic articles, made from "
+                        "templates: no real collection is available offline)",
+                        large / "docs", large / "golden.jsonl"))  # fmt: skip
+    report = {"machine": {"cpus": os.cpu_count()}, "corpora": {}}
+    text = []
+    for name, corpus, golden in corpora:
+        print(f"running {name} …", file=sys.stderr, flush=True)
+        results = {p: spawn(p, corpus, golden, args.questions) for p in ("ours", "stock")}
+        summary = {p: summarize(r) for p, r in results.items()}
+        report["corpora"][name] = {"summary": summary, "raw": results}
+        text.append(table(name, summary["ours"], summary["stock"]))
+        print(text[-1], flush=True)
+        if args.speculative and corpus == REPO / "corpus":
+            ngram = summarize(spawn("ours", corpus, golden, args.questions,
+                                    ASSISTANT_SPECULATIVE="ngram"))  # fmt: skip
+            report["corpora"][name]["summary"]["ours+ngram"] = ngram
+            text.append(table(name + ": speculative decoding", ngram, summary["ours"],
+                              labels=("ngram", "plain")))  # fmt: skip
+            print(text[-1], flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(report, indent=2))
+    (args.out / "table.txt").write_text("\n".join(text) + "\n")
+    print(f"\nwrote {args.out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
