@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast eval lint clean-index
+.PHONY: setup browser run chat test test-fast eval lint clean-index
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,20 @@ setup: $(VENV)/.installed
 	$(BIN)/assistant model path >/dev/null
 
 run: setup
+	$(BIN)/assistant ui
+
+chat: setup
 	$(BIN)/assistant chat
 
-# Unit tests, end-to-end tests and the regression evals on the bundled corpus
-# (tests/test_eval_gate.py runs `assistant eval`; its report lands in eval-out/).
-test: setup
+# The browser tests drive Debian's Chromium (Playwright downloads no browser of its own).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || \
+	  echo "warning: could not install chromium (needs root and apt); browser tests will skip"; }
+
+# Unit tests, end-to-end tests with the real model, the browser tests of the UI, the notebook,
+# and the regression evals (tests/test_eval_gate.py runs `assistant eval`; report in eval-out/).
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 eval: setup

@@ -41,6 +41,7 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # answer sentences no quote supports
     retrieved: list[str] = field(default_factory=list)  # article ids, best first
     raw_text: str = ""  # what the model wrote, before verification
+    rewritten: str | None = None  # the standalone question, when a follow-up was rewritten
     timings: dict[str, float] = field(default_factory=dict)
 
     def __str__(self) -> str:
@@ -137,41 +138,50 @@ def stable_passages(nodes: list[TextNode]) -> list[Passage]:
 
 
 def sentence_windows(
-    question: str, nodes: list[TextNode], text_of, budget: int, radius: int = 1
+    question: str, nodes: list[TextNode], text_of, budget: int, per_chunk: int = 2
 ) -> list[TextNode]:
-    """Cut each retrieved chunk down to its sentence most like the question, ± ``radius``.
+    """The sentences of the retrieved chunks that share most words with the question.
 
-    Chunks are taken in rank order until ``budget`` tokens are used; overlapping windows of one
-    article are merged. Offsets stay exact, so citations resolve as for whole chunks.
+    Chunks are taken in rank order, up to ``per_chunk`` sentences from each (a further pick
+    preferring question words the earlier ones lack), until ``budget`` tokens are used.
+    Adjacent picks of one article become one window.
+    Offsets stay exact, so citations resolve as for whole chunks.
     """
     wanted = set(tokenize(question))
-    spans: dict[str, list[list[int]]] = {}
+    picked: dict[str, list[Span]] = {}
     metadata: dict[str, dict] = {}
     used = 0
     for node in nodes:
         doc_id = node.metadata["doc_id"]
         sentences = split_sentences(node.get_content(), offset=int(node.metadata["start"]))
-        if not sentences:
-            continue
-        overlap = [len(wanted & set(tokenize(s.text))) for s in sentences]
-        best = overlap.index(max(overlap))
-        lo = sentences[max(0, best - radius)].start
-        hi = sentences[min(len(sentences) - 1, best + radius)].end
-        cost = estimate_tokens(text_of(doc_id)[lo:hi])
-        if used and used + cost > budget:
-            break
-        used += cost
-        metadata.setdefault(doc_id, node.metadata)
-        for span in spans.setdefault(doc_id, []):
-            if lo <= span[1] and span[0] <= hi:  # overlaps or touches: merge
-                span[0], span[1] = min(span[0], lo), max(span[1], hi)
+        words = [wanted & set(tokenize(s.text)) for s in sentences]
+        covered: set[str] = set()
+        chosen: set[int] = set()
+        for _ in range(per_chunk):
+            # Prefer question words the earlier picks lack, then most question words.
+            candidates = [
+                (len(w - covered), len(w), -i) for i, w in enumerate(words) if i not in chosen
+            ]
+            _, overlap, earliest = max(candidates, default=(0, 0, 0))
+            i = -earliest
+            cost = estimate_tokens(sentences[i].text)
+            if not overlap or (used and used + cost > budget):
                 break
-        else:
-            spans[doc_id].append([lo, hi])
+            chosen.add(i)
+            covered |= words[i]
+            used += cost
+            metadata.setdefault(doc_id, node.metadata)
+            picked.setdefault(doc_id, []).append(sentences[i])
     windows = []
-    for doc_id, doc_spans in spans.items():
+    for doc_id, spans in picked.items():
         text = text_of(doc_id)
-        for lo, hi in doc_spans:
+        merged: list[list[int]] = []
+        for span in sorted(spans, key=lambda sp: sp.start):
+            if merged and not text[merged[-1][1] : span.start].strip():
+                merged[-1][1] = max(merged[-1][1], span.end)  # adjacent: one window
+            else:
+                merged.append([span.start, span.end])
+        for lo, hi in merged:
             windows.append(
                 TextNode(
                     id_=f"{doc_id}@{lo}-{hi}",
@@ -339,6 +349,7 @@ class Generation:
         self.text_of = text_of
         self.settings = settings
         self.timings = timings
+        self.asked = question  # what the user typed (``question`` may be its rewrite)
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -370,7 +381,8 @@ class Generation:
         retrieved_docs = list(dict.fromkeys(p.doc_id for p in ranked))
         refusal = load_prompt("refusal").strip()
         answer = Answer(
-            question=self.question,
+            question=self.asked,
+            rewritten=self.question if self.question != self.asked else None,
             text=refusal,
             refused=True,
             retrieved=retrieved_docs,

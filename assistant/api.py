@@ -6,23 +6,32 @@ The CLI, the UI, notebooks and the eval suite all go through this class.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
 from .answer import (
+    MARKER,
     Answer,
     Citation,
     Generation,
     build_messages,
     estimate_tokens,
+    fill,
+    is_refusal,
+    load_prompt,
     sentence_windows,
     stable_passages,
 )
 from .config import Settings
-from .errors import QuestionError
+from .errors import CorpusError, QuestionError
+from .ingest import SUPPORTED_SUFFIXES
 from .store import DocRecord, Store, SyncReport
 
 __all__ = ["Assistant", "Answer", "Citation"]
@@ -58,6 +67,7 @@ class Assistant:
         self._llm = llm
         self._embed_model = embed_model
         self._lock = threading.Lock()
+        self._index_lock = threading.Lock()
         self._retriever = None
         self._all_nodes = None
         self.store = Store(
@@ -133,12 +143,13 @@ class Assistant:
     ) -> SyncReport:
         """Add new, replace changed and drop deleted documents of the corpus folder."""
         self.store.embed_model = self.embed_model
-        report = self.store.sync(
-            self.corpus_dir,
-            rebuild=rebuild,
-            progress=progress,
-            max_file_bytes=self.settings.max_file_bytes,
-        )
+        with self._index_lock:  # one sync at a time (two uploads at once, say)
+            report = self.store.sync(
+                self.corpus_dir,
+                rebuild=rebuild,
+                progress=progress,
+                max_file_bytes=self.settings.max_file_bytes,
+            )
         with self._lock:
             self._retriever = None  # rebuilt on the next question, over the new chunks
         self.last_sync = report
@@ -167,14 +178,36 @@ class Assistant:
         budget = self.settings.full_context_tokens
         return sum(estimate_tokens(n.get_content()) for n in all_nodes) <= budget
 
-    def stream(self, question: str) -> Generation:
-        """Iterate for text pieces as they are generated; ``.answer`` holds the final Answer."""
+    def rewrite(self, question: str, history: Sequence[tuple[str, str]] | None) -> str:
+        """A follow-up question made standalone from the conversation (``(question, answer)``
+        pairs, oldest first); the question itself when it refers to nothing earlier."""
         question = self._check(question)
+        if not history or not _REFERS_BACK.search(question):
+            return question
+        turns = "\n".join(f"Q: {q}\nA: {MARKER.sub('', a)}" for q, a in list(history)[-3:])
+        prompt = fill(load_prompt("rewrite"), conversation=turns, question=question)
+        reply = self.llm.chat([ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=60)
+        lines = (reply.message.content or "").strip().splitlines()
+        rewritten = lines[0].strip().strip('"') if lines else ""
+        if not rewritten or len(rewritten) > 2 * len(question) + 200 or is_refusal(rewritten):
+            return question
+        return rewritten
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Generation:
+        """Iterate for text pieces as they are generated; ``.answer`` holds the final Answer.
+
+        With ``history`` (earlier ``(question, answer)`` pairs) a follow-up such as "And who
+        hosted him?" is first rewritten into a standalone question (``Answer.rewritten``).
+        """
+        asked = self._check(question)
         self.embed_model  # noqa: B018  (load outside the timings)
         retriever, all_nodes = self._retrieval()
         began = time.perf_counter()
+        question = self.rewrite(asked, history)
+        timings = {"rewrite_s": time.perf_counter() - began} if question != asked else {}
+        began = time.perf_counter()
         retrieved = retriever.retrieve(question)
-        timings = {"retrieve_s": time.perf_counter() - began}
+        timings["retrieve_s"] = time.perf_counter() - began
         if self._fixed_context(all_nodes):
             # The same context for every question, so llama.cpp's prompt cache is always reused.
             passages = stable_passages(all_nodes)
@@ -187,9 +220,11 @@ class Assistant:
                 self.settings.context_tokens,
             )
             passages = stable_passages(windows)
-        return Generation(
+        generation = Generation(
             question, passages, retrieved, self.llm, self._doc_text, self.settings, timings
         )
+        generation.asked = asked
+        return generation
 
     def warm_up(self) -> None:
         """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""
@@ -201,10 +236,10 @@ class Assistant:
         else:
             self.llm  # noqa: B018
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
         """Answer one question; ``Answer.refused`` is True when the sources do not say."""
         began = time.perf_counter()
-        generation = self.stream(question)
+        generation = self.stream(question, history)
         for _ in generation:
             pass
         answer = generation.answer
@@ -213,3 +248,62 @@ class Assistant:
 
     def _doc_text(self, doc_id: str) -> str:
         return self.store.records()[doc_id].text
+
+    def paragraph_of(self, citation: Citation) -> tuple[str, str, str]:
+        """The paragraph around a citation, as ``(before, quote, after)``."""
+        text = self._doc_text(citation.source)
+        start = text.rfind("\n", 0, citation.start) + 1
+        end = text.find("\n", citation.end)
+        end = len(text) if end < 0 else end
+        return text[start : citation.start], citation.quote, text[citation.end : end]
+
+    # --- managing the corpus folder -----------------------------------------------------------
+
+    def add_documents(self, files: Sequence[str | Path], max_bytes: int = 5_000_000) -> list[str]:
+        """Copy files into the corpus folder (names sanitised, types and sizes checked).
+
+        Returns the new document ids; call :meth:`index` to index them. Nothing is written
+        outside the corpus folder.
+        """
+        added = []
+        for source in map(Path, files):
+            name = safe_file_name(source.name)
+            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise CorpusError(
+                    f"{source.name}: unsupported type; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+                )
+            size = source.stat().st_size
+            if size > max_bytes:
+                raise CorpusError(f"{source.name}: {size:,} bytes is over the {max_bytes:,} limit")
+            target = self.corpus_dir / name
+            if target.exists() and target.read_bytes() != source.read_bytes():
+                target = self.corpus_dir / f"{target.stem}-{int(time.time())}{target.suffix}"
+            shutil.copyfile(source, target)
+            added.append(target.relative_to(self.corpus_dir).as_posix())
+        return added
+
+    def remove_document(self, doc_id: str) -> Path:
+        """Take a document out of the collection: its file moves to ``.trash/`` in the corpus
+        folder (never deleted), and its chunks leave the index. Returns the file's new path."""
+        source = (self.corpus_dir / doc_id).resolve()
+        if self.corpus_dir not in source.parents or not source.is_file():
+            raise CorpusError(f"no document {doc_id!r} in {self.corpus_dir}")
+        trash = self.corpus_dir / ".trash" / f"{int(time.time())}-{source.name}"
+        trash.parent.mkdir(exist_ok=True)
+        source.rename(trash)
+        self.index()
+        return trash
+
+
+_REFERS_BACK = re.compile(
+    r"\b(he|him|his|she|her|hers|they|them|their|it|its|this|that|these|those|there|then|"
+    r"same|also|else|other)\b|^\s*(and|but|what about|how about)\b",
+    re.IGNORECASE,
+)
+
+
+def safe_file_name(name: str) -> str:
+    """A plain file name: no folders, no leading dots, only letters, digits, ``._-``."""
+    name = Path(name.replace("\\", "/")).name
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip("._") or "document.txt"
+    return name[:120]

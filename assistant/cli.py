@@ -150,6 +150,24 @@ def chat(corpus, index_dir, timings):
             click.echo(f"error: {exc}", err=True)
 
 
+@cli.command()
+@_corpus_option
+@_index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, help="Port to listen on.")
+def ui(corpus, index_dir, host, port):
+    """Open the web UI: chat with cited answers, sources panel, documents tab."""
+    from .ui import check_port, serve
+
+    check_port(host, port)  # before the slow start-up, so a clash is reported at once
+    bot = _open(corpus, index_dir)
+    _report_skipped(bot.last_sync)
+    click.echo(f"{bot.last_sync.summary()}\nLoading the model…", err=True)
+    bot.warm_up()
+    click.echo(f"Open http://{host}:{port} in a browser (Ctrl-C to stop).", err=True)
+    serve(bot, host, port)
+
+
 @cli.command("eval")
 @click.option(
     "--golden",

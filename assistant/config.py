@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         "(stable, so the LLM's prompt cache is reused); 0 disables.",
     )
     context_tokens: int = Field(
-        450,
+        250,
         ge=50,
         description="Token budget for the sentence windows around retrieved passages, used "
         "when the collection is larger than full_context_tokens.",

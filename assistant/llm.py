@@ -262,8 +262,10 @@ class RemoteLLM(_ChatLLM):
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         client, response = self._post(messages, stream=False, kwargs=kwargs)
-        with client:
+        try:
             data = response.json()
+        finally:
+            client.close()
         text = data["choices"][0]["message"].get("content") or ""
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=data)
 
@@ -275,7 +277,7 @@ class RemoteLLM(_ChatLLM):
 
         def gen() -> ChatResponseGen:
             text = ""
-            with client, response:
+            try:
                 try:
                     for line in response.iter_lines():
                         if not line.startswith("data:"):
@@ -297,5 +299,8 @@ class RemoteLLM(_ChatLLM):
                         f"the LLM server at {self.base_url} stopped answering for "
                         f"{self.timeout:g} s; check it, or raise ASSISTANT_LLM_TIMEOUT"
                     ) from exc
+            finally:
+                response.close()
+                client.close()
 
         return gen()

@@ -242,7 +242,7 @@ class Store:
         self._drop_orphans(records, report)
 
         seen: set[str] = set()
-        dirty = 0
+        pending: list[tuple[Document, list[Chunk]]] = []
         for i, path in enumerate(files):
             doc_id = path.relative_to(corpus_dir).as_posix()
             seen.add(doc_id)
@@ -257,26 +257,11 @@ class Store:
             except (DocumentError, OSError) as exc:
                 report.skipped.append((doc_id, str(exc)))
                 continue
-            chunks = chunk_document(doc, self.chunk_words)
-            if old:
-                self.vector_store.delete(doc_id)
-                report.chunks_removed += len(old.chunks)
-            self._add_chunks(doc, chunks)
-            records[doc_id] = DocRecord(
-                doc_id=doc_id,
-                sha256=doc.sha256,
-                title=doc.title,
-                date=doc.date,
-                text=doc.text,
-                chunks=[(c.chunk_id, c.start, c.end) for c in chunks],
-                indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            )
-            (report.updated if old else report.added).append(doc_id)
-            report.chunks_added += len(chunks)
-            dirty += 1
-            if dirty >= 50:  # bound the work an interruption can lose
-                self._write_manifest(records)
-                dirty = 0
+            pending.append((doc, chunk_document(doc, self.chunk_words)))
+            if sum(len(chunks) for _, chunks in pending) >= self.BATCH_CHUNKS:
+                self._commit(pending, records, report)
+                pending = []
+        self._commit(pending, records, report)
         if progress:
             progress(len(files), len(files), "")
 
@@ -291,14 +276,39 @@ class Store:
         report.seconds = time.perf_counter() - began
         return report
 
-    def _add_chunks(self, doc: Document, chunks: list[Chunk]) -> None:
+    # Chunks embedded and written per batch: large enough for the embedder to be efficient,
+    # small enough that an interrupted run loses little work.
+    BATCH_CHUNKS = 128
+
+    def _commit(self, pending, records: dict[str, DocRecord], report: SyncReport) -> None:
+        """Embed and write a batch of documents, then record them in the manifest."""
         from llama_index.core.schema import MetadataMode
 
-        nodes = [chunk_node(c, doc) for c in chunks]
+        if not pending:
+            return
+        for doc, _ in pending:
+            if doc.doc_id in records:
+                self.vector_store.delete(doc.doc_id)
+                report.chunks_removed += len(records[doc.doc_id].chunks)
+        nodes = [chunk_node(chunk, doc) for doc, chunks in pending for chunk in chunks]
         texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
         for node, embedding in zip(nodes, self.embed_model.get_text_embedding_batch(texts)):
             node.embedding = embedding
         self.vector_store.add(nodes)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for doc, chunks in pending:
+            (report.updated if doc.doc_id in records else report.added).append(doc.doc_id)
+            report.chunks_added += len(chunks)
+            records[doc.doc_id] = DocRecord(
+                doc_id=doc.doc_id,
+                sha256=doc.sha256,
+                title=doc.title,
+                date=doc.date,
+                text=doc.text,
+                chunks=[(c.chunk_id, c.start, c.end) for c in chunks],
+                indexed_at=now,
+            )
+        self._write_manifest(records)  # only after Chroma holds every chunk it lists
 
     def _drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
         """Remove Chroma entries the manifest does not list; re-index documents missing chunks."""

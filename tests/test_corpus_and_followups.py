@@ -1,0 +1,93 @@
+"""Follow-up rewriting, paragraph context and managing the corpus folder through the API."""
+
+import pytest
+from conftest import ARTICLE_A
+
+from assistant.api import safe_file_name
+from assistant.errors import CorpusError
+
+
+def scripted(messages):
+    prompt = messages[-1].content
+    if prompt.startswith("Rewrite the last question"):
+        return "Who hosted Mohammad Ishaq Dar?\n"
+    return "Dar visited China at Wang's invitation [1]."
+
+
+def test_a_follow_up_is_rewritten_before_retrieval(make_assistant):
+    bot = make_assistant(scripted)
+    history = [("Which Pakistani minister visited China?", "Mohammad Ishaq Dar [1].")]
+    answer = bot.ask("And who hosted him?", history=history)
+    assert answer.question == "And who hosted him?"
+    assert answer.rewritten == "Who hosted Mohammad Ishaq Dar?"
+    rewrite_prompt = bot.llm.prompts[0][-1].content
+    assert "Q: Which Pakistani minister visited China?" in rewrite_prompt
+    assert "[1]" not in rewrite_prompt  # markers are stripped from earlier answers
+    assert bot.llm.prompts[1][-1].content.strip() == "Question: Who hosted Mohammad Ishaq Dar?"
+    assert "rewrite_s" in answer.timings
+
+
+def test_a_standalone_question_is_not_rewritten(make_assistant):
+    bot = make_assistant(scripted)
+    answer = bot.ask("Where will the next round be held?", history=[("Q", "A")])
+    assert answer.rewritten is None
+    assert len(bot.llm.prompts) == 1  # no rewriting call at all
+
+
+def test_paragraph_of_a_citation_surrounds_the_quote(make_assistant):
+    bot = make_assistant(scripted)
+    citation = bot.ask("At whose invitation did Dar visit?").citations[0]
+    before, quote, after = bot.paragraph_of(citation)
+    paragraph = before + quote + after
+    assert quote == citation.quote and "\n" not in paragraph
+    assert paragraph in bot.store.records()[citation.source].text
+
+
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\win.ini.md", "win.ini.md"),
+        (".hidden.txt", "hidden.txt"),
+        ("my report (final).html", "my_report_final_.html"),
+        ("", "document.txt"),
+    ],
+)
+def test_uploaded_names_are_sanitised(name, safe):
+    assert safe_file_name(name) == safe
+
+
+def test_uploads_land_in_the_corpus_folder_and_are_indexed(make_assistant, tmp_path, corpus):
+    bot = make_assistant(scripted)
+    upload = tmp_path / "upload" / "..%2f evil name.md"
+    upload.parent.mkdir()
+    upload.write_text("# Port news\n\nThe Gwadar ferry starts in May.\n")
+    [doc_id] = bot.add_documents([upload])
+    assert (corpus / doc_id).is_file() and "/" not in doc_id
+    assert bot.index().added == [doc_id]
+    assert doc_id in [d.doc_id for d in bot.documents()]
+
+
+def test_uploads_of_the_wrong_type_or_size_are_refused(make_assistant, tmp_path, corpus):
+    bot = make_assistant(scripted)
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    with pytest.raises(CorpusError, match="unsupported type"):
+        bot.add_documents([exe])
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 2000)
+    with pytest.raises(CorpusError, match="over the 1,000 limit"):
+        bot.add_documents([big], max_bytes=1000)
+    assert sorted(p.name for p in corpus.iterdir()) == sorted(
+        [ARTICLE_A, "001_d4563561c63a4494.txt"]
+    )
+
+
+def test_removing_a_document_keeps_its_file_in_the_trash(make_assistant, corpus):
+    bot = make_assistant(scripted)
+    moved = bot.remove_document(ARTICLE_A)
+    assert moved.is_file() and moved.parent == corpus / ".trash"
+    assert ARTICLE_A not in [d.doc_id for d in bot.documents()]
+    assert all(not i.startswith(ARTICLE_A) for i in bot.store.collection.get(include=[])["ids"])
+    with pytest.raises(CorpusError, match="no document"):
+        bot.remove_document("../outside.txt")

@@ -1,0 +1,207 @@
+"""The web UI as a person uses it: real model and Chroma, Chromium driven by Playwright."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLE_A, ARTICLE_B, CORPUS, REPO
+
+from assistant.answer import Answer, Citation
+from assistant.errors import AssistantError
+from assistant.ui import check_port, render_answer
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+# --- rendering, no browser needed ------------------------------------------------------------
+
+
+def test_markers_become_links_and_unverified_sentences_are_marked():
+    answer = Answer(
+        question="q",
+        text="Talks were on January 4 [1]. Tickets cost 40 dollars.",
+        refused=False,
+        citations=[Citation(ARTICLE_A, "T", "quote", 0, 5, 1.0)],
+        unsupported=["Tickets cost 40 dollars."],
+    )
+    rendered = render_answer(answer)
+    assert '<a class="cite" href="#src-1"' in rendered
+    assert '<span class="unsupported"' in rendered and "Tickets cost 40 dollars." in rendered
+
+
+def test_refusals_look_different_and_text_is_escaped():
+    refused = Answer(question="q", text="The sources do not say.", refused=True)
+    assert render_answer(refused).startswith('<div class="refusal">')
+    tricky = Answer(question="q", text="<script>x</script> [1].", refused=False)
+    assert "<script>" not in render_answer(tricky)
+
+
+def test_a_port_in_use_is_one_clear_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(AssistantError, match=f"port {port} on 127.0.0.1 is in use.*--port"):
+            check_port("127.0.0.1", port)
+        out = subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "ui", "--port", str(port)],
+            capture_output=True, text=True, cwd=REPO, timeout=120,
+        )  # fmt: skip
+        assert out.returncode == 1
+        assert out.stderr.strip().startswith(f"error: port {port} on 127.0.0.1 is in use")
+
+
+# --- the running app ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`assistant ui` on a copy of the bundled corpus, on a free port, stopped at the end."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    work = tmp_path_factory.mktemp("ui")
+    corpus = work / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    port = free_port()
+    log = (work / "ui.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "ui", "--corpus", str(corpus),
+         "--index-dir", str(work / "index"), "--port", str(port)],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("the UI exited:\n" + (work / "ui.log").read_text()[-3000:])
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+def ask(page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+
+
+def last_answer(page):
+    return page.locator("#chat .bot").last
+
+
+def wait_for_answer(page, timeout_s: float = 300) -> str:
+    """Wait until the sources panel shows this answer's sources (the final render)."""
+    page.wait_for_function(
+        "() => document.querySelector('#sources .source, #sources .meta')"
+        " && !document.querySelector('#ask[disabled]')"
+        " && document.querySelectorAll('#chat .bot').length > 0",
+        timeout=timeout_s * 1000,
+    )
+    page.wait_for_load_state("networkidle")
+    return last_answer(page).inner_text()
+
+
+@pytest.mark.e2e
+def test_a_question_streams_a_cited_answer_with_highlighted_sources(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(app_url)
+    began = time.perf_counter()
+    ask(page, "Who co-chaired the strategic dialogue?")
+    page.wait_for_function(
+        "() => { const m = document.querySelectorAll('#chat .bot');"
+        " return m.length && m[m.length - 1].innerText.trim().length > 0; }",
+        timeout=300_000,
+    )
+    first_token = time.perf_counter() - began
+    page.wait_for_selector("#sources .source mark", timeout=300_000)
+    answer = last_answer(page).inner_text()
+    assert "Wang Yi" in answer and "Ishaq Dar" in answer
+    sources = page.locator("#sources").inner_text()
+    assert ARTICLE_A in sources or ARTICLE_B in sources
+    assert page.locator("#sources .source mark").first.inner_text().strip()
+    page.locator("#chat a.cite").first.click()  # a marker selects its source
+    assert page.evaluate("location.hash") == "#src-1"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
+    print(f"time to first token in the UI: {first_token:.2f} s")
+
+
+@pytest.mark.e2e
+def test_four_browser_sessions_at_once_get_their_own_answers(app_url, browser):
+    questions = [
+        ("Who co-chaired the strategic dialogue?", ["Wang Yi"]),
+        ("Where will the next round of the Strategic Dialogue be held?", ["Islamabad"]),
+        ("Which port's development will the two sides prioritise?", ["Gwadar"]),
+        ("Which pass's year-round opening will boost trade?", ["Khunjerab"]),
+    ]
+    pages = []
+    for _ in questions:
+        page = browser.new_context().new_page()
+        page.goto(app_url)
+        pages.append(page)
+    for page, (question, _) in zip(pages, questions):
+        ask(page, question)  # all four are queued within a second
+    for page, (question, expected) in zip(pages, questions):
+        page.wait_for_selector("#sources .source mark", timeout=600_000)
+        answer = last_answer(page).inner_text()
+        assert all(e in answer for e in expected), (question, answer)
+        assert page.locator("#chat .user").last.inner_text().strip() == question
+
+
+@pytest.mark.e2e
+def test_an_uploaded_article_is_indexed_and_answers_questions(app_url, browser, tmp_path):
+    article = tmp_path / "lake_ferry.txt"
+    article.write_text(
+        "Lake Tarnu ferry to start in March\n\n"
+        "The Lake Tarnu ferry service will start on 3 March 2027. "
+        "It will be operated by Blue Heron Lines, which won the tender in October.\n"
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(app_url)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(article))
+    page.wait_for_timeout(1000)
+    page.locator("#add").click()
+    page.wait_for_function(
+        "() => document.body.innerText.includes('Added lake_ferry.txt')", timeout=120_000
+    )
+    assert "lake_ferry.txt" in page.locator("#documents").inner_text()
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Which company will operate the Lake Tarnu ferry service?")
+    page.wait_for_selector("#sources .source mark", timeout=600_000)
+    assert "Blue Heron Lines" in last_answer(page).inner_text()
+    assert "lake_ferry.txt" in page.locator("#sources").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-upload.png"), full_page=True)
