@@ -19,7 +19,7 @@ CSS = """
 .cite { font-weight: 600; text-decoration: none; padding: 0 1px; }
 .unsupported { text-decoration: underline dotted #b45309; background: #fef3c7; }
 .refusal { color: #6b7280; font-style: italic; border-left: 3px solid #d1d5db; padding-left: 8px; }
-.rewritten { color: #6b7280; font-size: 0.85em; min-height: 1.2em; }
+.rewritten, .rewritten * { color: #6b7280 !important; font-size: 0.85em !important; }
 .source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .source:target, .source.selected { border-color: #2563eb; box-shadow: 0 0 0 2px #bfdbfe; }
 .source .head { font-size: 0.9em; margin-bottom: 4px; }

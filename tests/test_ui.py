@@ -121,18 +121,6 @@ def last_answer(page):
     return page.locator("#chat .bot").last
 
 
-def wait_for_answer(page, timeout_s: float = 300) -> str:
-    """Wait until the sources panel shows this answer's sources (the final render)."""
-    page.wait_for_function(
-        "() => document.querySelector('#sources .source, #sources .meta')"
-        " && !document.querySelector('#ask[disabled]')"
-        " && document.querySelectorAll('#chat .bot').length > 0",
-        timeout=timeout_s * 1000,
-    )
-    page.wait_for_load_state("networkidle")
-    return last_answer(page).inner_text()
-
-
 @pytest.mark.e2e
 def test_a_question_streams_a_cited_answer_with_highlighted_sources(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -156,6 +144,20 @@ def test_a_question_streams_a_cited_answer_with_highlighted_sources(app_url, bro
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
     print(f"time to first token in the UI: {first_token:.2f} s")
+
+    # A follow-up is rewritten into a standalone question, shown in a muted line.
+    ask(page, "Where will their next round be held?")
+    page.wait_for_function(
+        "() => document.querySelector('#rewritten').innerText.includes('Searched for:')",
+        timeout=300_000,
+    )
+    rewritten = page.locator("#rewritten").inner_text()
+    assert "their next round" not in rewritten, rewritten
+    page.wait_for_function(
+        "() => document.querySelectorAll('#chat .user').length == 2"
+        " && !document.querySelector('#ask[disabled]')",
+        timeout=300_000,
+    )
 
 
 @pytest.mark.e2e
