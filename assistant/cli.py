@@ -168,6 +168,28 @@ def ui(corpus, index_dir, host, port):
     serve(bot, host, port)
 
 
+@cli.command("llm-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port to listen on.")
+def llm_server(host, port):
+    """Serve the model over llama.cpp's OpenAI-compatible API (for ASSISTANT_LLM_URL)."""
+    import time
+
+    from .config import Settings
+    from .llm import LlamaEngine
+    from .models import ensure_model
+    from .ui import check_port
+
+    check_port(host, port)
+    s = Settings()
+    engine = LlamaEngine(
+        ensure_model(s), s.n_threads, s.n_ctx, s.n_parallel, s.speculative, listen=(host, port)
+    )
+    click.echo(f"Serving {engine.model_path.name} at {engine.address}/v1 (Ctrl-C to stop).")
+    while True:
+        time.sleep(3600)
+
+
 @cli.command("eval")
 @click.option(
     "--golden",

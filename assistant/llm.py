@@ -37,6 +37,7 @@ class LlamaEngine:
         n_ctx: int = 4096,
         n_parallel: int = 1,
         speculative: str = "none",
+        listen: tuple[str, int] | None = None,
     ):
         try:
             import xllamacpp
@@ -50,6 +51,9 @@ class LlamaEngine:
         params.cpuparams_batch.n_threads = n_threads
         params.verbosity = -1  # llama.cpp logs are noise for users of the assistant
         params.warmup = False
+        if listen:  # also serve llama.cpp's OpenAI-compatible HTTP API
+            params.hostnames = [listen[0]]
+            params.port = listen[1]
         if speculative == "ngram":
             # Prompt-lookup drafting: extractive answers copy spans of the sources.
             kind = xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE
@@ -63,6 +67,11 @@ class LlamaEngine:
                 f"cannot load the model {model_path} ({exc}): delete it to have it re-assembled, "
                 "or point ASSISTANT_MODEL_PATH to a valid GGUF file"
             ) from exc
+
+    @property
+    def address(self) -> str | None:
+        """``http://host:port`` when serving HTTP, else None."""
+        return self._server.listening_address or None
 
     def chat(self, messages: list[dict], **options: Any) -> dict:
         """One OpenAI-style chat completion; returns the response dict."""
@@ -114,6 +123,22 @@ def _request(messages: list[dict], options: dict, stream: bool) -> dict:
 class _ChatLLM(CustomLLM):
     """Completion calls go through chat, so the model's own chat template is always applied."""
 
+    max_tokens: int = 256
+    temperature: float = 0.0
+    context_window: int = 4096
+
+    def _model_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens,
+            is_chat_model=True,
+            model_name=self._model_name(),
+        )
+
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         response = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
@@ -137,9 +162,6 @@ class _ChatLLM(CustomLLM):
 class LlamaCppLLM(_ChatLLM):
     """LlamaIndex ``LLM`` over a :class:`LlamaEngine`, so stock LlamaIndex components can use it."""
 
-    max_tokens: int = 256
-    temperature: float = 0.0
-    context_window: int = 4096
     _engine: LlamaEngine = PrivateAttr()
 
     def __init__(self, engine: LlamaEngine, **kwargs: Any):
@@ -151,14 +173,8 @@ class LlamaCppLLM(_ChatLLM):
     def class_name(cls) -> str:
         return "LlamaCppLLM"
 
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.max_tokens,
-            is_chat_model=True,
-            model_name=self._engine.model_path.name,
-        )
+    def _model_name(self) -> str:
+        return self._engine.model_path.name
 
     def _options(self, kwargs: dict) -> dict:
         return {
@@ -177,25 +193,23 @@ class LlamaCppLLM(_ChatLLM):
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        chunks = self._engine.stream_chat(_to_dicts(messages), **self._options(kwargs))
-
-        def gen() -> ChatResponseGen:
-            text = ""
-            for chunk in chunks:
-                choices = chunk.get("choices") or [{}]
-                delta = (choices[0].get("delta") or {}).get("content") or ""
-                text += delta
-                yield ChatResponse(
-                    message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
-                    delta=delta,
-                    raw=chunk,
-                )
-
-        return gen()
+        return _responses(self._engine.stream_chat(_to_dicts(messages), **self._options(kwargs)))
 
 
 def _to_dicts(messages: Sequence[ChatMessage]) -> list[dict]:
     return [{"role": m.role.value, "content": m.content or ""} for m in messages]
+
+
+def _responses(chunks: Iterator[dict]) -> ChatResponseGen:
+    """OpenAI-style stream chunks as LlamaIndex responses, each with the text so far."""
+    text = ""
+    for chunk in chunks:
+        choices = chunk.get("choices") or [{}]
+        delta = (choices[0].get("delta") or {}).get("content") or ""
+        text += delta
+        yield ChatResponse(
+            message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=delta, raw=chunk
+        )
 
 
 class RemoteLLM(_ChatLLM):
@@ -205,22 +219,13 @@ class RemoteLLM(_ChatLLM):
     model: str = "default"
     api_key: str | None = None
     timeout: float = 60.0
-    max_tokens: int = 256
-    temperature: float = 0.0
-    context_window: int = 4096
 
     @classmethod
     def class_name(cls) -> str:
         return "RemoteLLM"
 
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.max_tokens,
-            is_chat_model=True,
-            model_name=self.model,
-        )
+    def _model_name(self) -> str:
+        return self.model
 
     def _post(self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict):
         import httpx
@@ -275,32 +280,21 @@ class RemoteLLM(_ChatLLM):
 
         client, response = self._post(messages, stream=True, kwargs=kwargs)
 
-        def gen() -> ChatResponseGen:
-            text = ""
+        def chunks() -> Iterator[dict]:
             try:
-                try:
-                    for line in response.iter_lines():
-                        if not line.startswith("data:"):
-                            continue
-                        payload = line[5:].strip()
-                        if payload == "[DONE]":
-                            break
-                        chunk = json.loads(payload)
-                        choices = chunk.get("choices") or [{}]
-                        delta = (choices[0].get("delta") or {}).get("content") or ""
-                        text += delta
-                        yield ChatResponse(
-                            message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
-                            delta=delta,
-                            raw=chunk,
-                        )
-                except httpx.TimeoutException as exc:
-                    raise LLMUnavailableError(
-                        f"the LLM server at {self.base_url} stopped answering for "
-                        f"{self.timeout:g} s; check it, or raise ASSISTANT_LLM_TIMEOUT"
-                    ) from exc
+                for line in response.iter_lines():
+                    payload = line[5:].strip() if line.startswith("data:") else ""
+                    if payload == "[DONE]":
+                        break
+                    if payload:
+                        yield json.loads(payload)
+            except httpx.TimeoutException as exc:
+                raise LLMUnavailableError(
+                    f"the LLM server at {self.base_url} stopped answering for "
+                    f"{self.timeout:g} s; check it, or raise ASSISTANT_LLM_TIMEOUT"
+                ) from exc
             finally:
                 response.close()
                 client.close()
 
-        return gen()
+        return _responses(chunks())

@@ -13,16 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE_A, REPO, HashEmbedding
+from conftest import ARTICLE_A, REPO, HashEmbedding, free_port
 
 from assistant.config import Settings
 from assistant.errors import LLMUnavailableError
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -298,3 +292,36 @@ def test_a_damaged_index_is_one_clear_error_and_rebuild_recovers(tmp_path, corpu
     )
     assert out.returncode == 0 and out.stdout.startswith("2 documents")
     shutil.rmtree(index)
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    """`assistant llm-server`: llama.cpp's OpenAI-compatible server with the default model."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "llm-server", "--port", str(port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    line = proc.stdout.readline()  # printed once the model is loaded and the port is open
+    if "Serving" not in line:
+        proc.kill()
+        pytest.fail(f"the LLM server did not start: {line}{proc.stdout.read()[-2000:]}")
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+@pytest.mark.e2e
+def test_the_co_chair_question_through_a_chroma_server_and_a_llama_cpp_server(
+    chroma_server, llm_server, tmp_path, corpus
+):
+    from assistant import Assistant
+
+    settings = Settings(chroma_url=chroma_server, collection="e2e", llm_url=llm_server)
+    bot = Assistant(corpus=corpus, index_dir=tmp_path / "ix", settings=settings)
+    assert bot.store.collection.count() == bot.last_sync.chunks > 0
+    generation = bot.stream("Who co-chaired the strategic dialogue?")
+    assert len(list(generation)) > 3  # streamed over HTTP
+    answer = generation.answer
+    assert "Wang Yi" in answer.text and "Dar" in answer.text, answer.raw_text
+    assert answer.citations and answer.citations[0].source == ARTICLE_A

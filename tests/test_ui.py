@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLE_A, ARTICLE_B, CORPUS, REPO
+from conftest import ARTICLE_A, ARTICLE_B, CORPUS, REPO, free_port
 
 from assistant.answer import Answer, Citation
 from assistant.errors import AssistantError
@@ -59,12 +59,6 @@ def test_a_port_in_use_is_one_clear_error():
 
 
 # --- the running app ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
