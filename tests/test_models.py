@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from conftest import REPO
 
 from assistant import models
 from assistant.config import Settings
@@ -83,11 +84,13 @@ def test_prompts_ship_in_the_wheel(tmp_path):
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), "."],
         check=True,
         capture_output=True,
-        cwd=models.__file__.rsplit("/assistant/", 1)[0],
+        cwd=REPO,
         timeout=300,
     )
     [wheel] = tmp_path.glob("assistant-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for prompt in ("system", "source", "question", "refusal"):
-        assert f"assistant/_data/prompts/{prompt}.txt" in names
+    prompts = sorted((REPO / "prompts").glob("*.txt"))
+    assert len(prompts) >= 6
+    for prompt in prompts:
+        assert f"assistant/_data/prompts/{prompt.name}" in names
     assert "assistant/_data/corpus/000_5302f8b4374acc24.txt" in names
