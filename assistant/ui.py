@@ -7,6 +7,7 @@ Only presentation lives here; every answer, rewrite and index change goes throug
 from __future__ import annotations
 
 import html
+import os
 import re
 import socket
 from pathlib import Path
@@ -180,6 +181,7 @@ def build_app(bot: Assistant):
 
 def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Start the UI (blocking). Several browser sessions are served at once."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
     try:
         import gradio as gr
     except ImportError as exc:  # pragma: no cover - depends on the install
