@@ -28,7 +28,6 @@ from .ingest import (
     file_sha256,
     list_corpus_files,
     read_document,
-    split_sentences,
 )
 
 MANIFEST = "manifest.json"
@@ -331,7 +330,3 @@ class Store:
             for record in self.records().values()
             for chunk in record.chunk_objects()
         ]
-
-    def sentences(self, doc_id: str):
-        record = self.records()[doc_id]
-        return split_sentences(record.text)
