@@ -69,7 +69,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._retriever = None
-        self._all_nodes = None
+        self._fixed: list | None = None  # the whole-collection context, when it fits
         self.store = Store(
             self.settings.resolved_index_dir(),
             embed_model=None,  # set lazily: opening an index needs no embedder
@@ -126,15 +126,21 @@ class Assistant:
             return self._llm
 
     def _retrieval(self):
+        """The retriever and, when the whole collection fits the prompt budget, the fixed
+        context of all its passages; both computed once per index state."""
         with self._lock:
             if self._retriever is None:
                 from .retrieve import build_retriever
 
-                self._all_nodes = self.store.nodes()
+                nodes = self.store.nodes()
+                fits = sum(estimate_tokens(n.get_content()) for n in nodes) <= (
+                    self.settings.full_context_tokens
+                )
+                self._fixed = stable_passages(nodes) if fits else None
                 self._retriever = build_retriever(
                     self.store, self._embed_model, self.settings.top_k
                 )
-            return self._retriever, self._all_nodes
+            return self._retriever, self._fixed
 
     # --- indexing -----------------------------------------------------------------------------
 
@@ -173,11 +179,6 @@ class Assistant:
             )
         return question
 
-    def _fixed_context(self, all_nodes) -> bool:
-        """True when the whole collection fits the prompt budget (then it is always the context)."""
-        budget = self.settings.full_context_tokens
-        return sum(estimate_tokens(n.get_content()) for n in all_nodes) <= budget
-
     def rewrite(self, question: str, history: Sequence[tuple[str, str]] | None) -> str:
         """A follow-up question made standalone from the conversation (``(question, answer)``
         pairs, oldest first); the question itself when it refers to nothing earlier."""
@@ -201,16 +202,16 @@ class Assistant:
         """
         asked = self._check(question)
         self.embed_model  # noqa: B018  (load outside the timings)
-        retriever, all_nodes = self._retrieval()
+        retriever, fixed = self._retrieval()
         began = time.perf_counter()
         question = self.rewrite(asked, history)
         timings = {"rewrite_s": time.perf_counter() - began} if question != asked else {}
         began = time.perf_counter()
         retrieved = retriever.retrieve(question)
         timings["retrieve_s"] = time.perf_counter() - began
-        if self._fixed_context(all_nodes):
+        if fixed:
             # The same context for every question, so llama.cpp's prompt cache is always reused.
-            passages = stable_passages(all_nodes)
+            passages = fixed
         else:
             # Only the sentences around each hit: a short prompt pre-fills fast on a CPU.
             windows = sentence_windows(
@@ -229,10 +230,9 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""
         self.embed_model  # noqa: B018
-        _, all_nodes = self._retrieval()
-        if self._fixed_context(all_nodes):
-            messages = build_messages("Ready?", stable_passages(all_nodes))
-            self.llm.chat(messages, max_tokens=1)
+        _, fixed = self._retrieval()
+        if fixed:
+            self.llm.chat(build_messages("Ready?", fixed), max_tokens=1)
         else:
             self.llm  # noqa: B018
 
