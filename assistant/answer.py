@@ -341,7 +341,7 @@ def _with_markers(claim: str, numbers: list[int]) -> str:
 class Generation:
     """Streams the model's text for one question, then verifies it into an :class:`Answer`."""
 
-    def __init__(self, question, passages, retrieved, llm, text_of, settings, timings):
+    def __init__(self, question, passages, retrieved, llm, text_of, settings, timings, asked=None):
         self.question = question
         self.passages = passages
         self.retrieved: list[NodeWithScore] = retrieved
@@ -349,7 +349,7 @@ class Generation:
         self.text_of = text_of
         self.settings = settings
         self.timings = timings
-        self.asked = question  # what the user typed (``question`` may be its rewrite)
+        self.asked = asked or question  # what the user typed (``question`` may be its rewrite)
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:

@@ -221,11 +221,9 @@ class Assistant:
                 self.settings.context_tokens,
             )
             passages = stable_passages(windows)
-        generation = Generation(
-            question, passages, retrieved, self.llm, self._doc_text, self.settings, timings
+        return Generation(
+            question, passages, retrieved, self.llm, self._doc_text, self.settings, timings, asked
         )
-        generation.asked = asked
-        return generation
 
     def warm_up(self) -> None:
         """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""
