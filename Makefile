@@ -46,8 +46,8 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not e2e"
 
 lint: setup
-	$(BIN)/ruff check assistant tests
-	$(BIN)/ruff format --check assistant tests
+	$(BIN)/ruff check assistant tests bench
+	$(BIN)/ruff format --check assistant tests bench
 
 clean-index:
 	rm -rf index/chroma index/manifest.json

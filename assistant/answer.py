@@ -94,8 +94,12 @@ class Passage:
         return self.node.metadata["doc_id"]
 
     @property
-    def start(self) -> int:
-        return int(self.node.metadata["start"])
+    def spans(self) -> list[tuple[int, int]]:
+        """Where the passage's text lies in its article (several spans for joined windows)."""
+        if "spans" in self.node.metadata:
+            return self.node.metadata["spans"]
+        start = int(self.node.metadata["start"])
+        return [(start, start + len(self.node.get_content()))]
 
 
 def estimate_tokens(text: str) -> int:
@@ -138,40 +142,71 @@ def stable_passages(nodes: list[TextNode]) -> list[Passage]:
 
 
 def sentence_windows(
-    question: str, nodes: list[TextNode], text_of, budget: int, per_chunk: int = 2
+    question: str,
+    nodes: list[TextNode],
+    text_of,
+    budget: int,
+    weights: dict[str, float] | None = None,
+    per_chunk: int = 2,
+    min_relevance: float = 0.75,
 ) -> list[TextNode]:
-    """The sentences of the retrieved chunks that share most words with the question.
+    """The sentences of the retrieved chunks that best cover the question's words.
 
-    Chunks are taken in rank order, up to ``per_chunk`` sentences from each (a further pick
-    preferring question words the earlier ones lack), until ``budget`` tokens are used.
-    Adjacent picks of one article become one window.
-    Offsets stay exact, so citations resolve as for whole chunks.
+    From each chunk, up to ``per_chunk`` sentences are picked by greedy cover of the question's
+    content words, each word weighing ``weights[word]`` (its rarity; 1 by default). A chunk is
+    kept when its picks hold at least ``min_relevance`` of the best chunk's weight, or when they
+    add the rest (``1 - min_relevance`` of it) in words no kept chunk holds: the other half of
+    a two-part question. Other chunks share only common words with the question. The kept ones
+    are taken in rank order until ``budget`` tokens are used (the first pick always fits).
+    Adjacent picks of one article become one window. Offsets stay exact, so citations resolve
+    as for whole chunks.
     """
-    wanted = set(tokenize(question))
+    weights = weights or dict.fromkeys(tokenize(question), 1.0)
+
+    def weight(words: set[str]) -> float:
+        return sum(weights[w] for w in words)
+
+    candidates: list[tuple[TextNode, list[Span], set[str]]] = []
+    for node in nodes:
+        sentences = split_sentences(node.get_content(), offset=int(node.metadata["start"]))
+        words = [weights.keys() & set(tokenize(s.text)) for s in sentences]
+        covered: set[str] = set()
+        chosen: list[int] = []
+        for _ in range(per_chunk):
+            # Prefer question words the earlier picks lack, then most question words.
+            _, overlap, earliest = max(
+                (
+                    (weight(w - covered), weight(w), -i)
+                    for i, w in enumerate(words)
+                    if i not in chosen
+                ),
+                default=(0, 0, 0),
+            )
+            if not overlap:
+                break
+            chosen.append(-earliest)
+            covered |= words[-earliest]
+        candidates.append((node, [sentences[i] for i in chosen], covered))
+    best = max((weight(covered) for *_, covered in candidates), default=0.0)
+    strong = [weight(covered) >= min_relevance * best > 0 for *_, covered in candidates]
+    known = set().union(*(c for (*_, c), s in zip(candidates, strong) if s))
+    kept = []
+    for (node, spans, covered), is_strong in zip(candidates, strong):
+        if is_strong or weight(covered - known) >= (1 - min_relevance) * best > 0:
+            kept.append((node, spans))
+            known |= covered
     picked: dict[str, list[Span]] = {}
     metadata: dict[str, dict] = {}
     used = 0
-    for node in nodes:
-        doc_id = node.metadata["doc_id"]
-        sentences = split_sentences(node.get_content(), offset=int(node.metadata["start"]))
-        words = [wanted & set(tokenize(s.text)) for s in sentences]
-        covered: set[str] = set()
-        chosen: set[int] = set()
-        for _ in range(per_chunk):
-            # Prefer question words the earlier picks lack, then most question words.
-            candidates = [
-                (len(w - covered), len(w), -i) for i, w in enumerate(words) if i not in chosen
-            ]
-            _, overlap, earliest = max(candidates, default=(0, 0, 0))
-            i = -earliest
-            cost = estimate_tokens(sentences[i].text)
-            if not overlap or (used and used + cost > budget):
+    for node, spans in kept:
+        for span in spans:
+            cost = estimate_tokens(span.text)
+            if used and used + cost > budget:
                 break
-            chosen.add(i)
-            covered |= words[i]
             used += cost
+            doc_id = node.metadata["doc_id"]
             metadata.setdefault(doc_id, node.metadata)
-            picked.setdefault(doc_id, []).append(sentences[i])
+            picked.setdefault(doc_id, []).append(span)
     windows = []
     for doc_id, spans in picked.items():
         text = text_of(doc_id)
@@ -181,14 +216,15 @@ def sentence_windows(
                 merged[-1][1] = max(merged[-1][1], span.end)  # adjacent: one window
             else:
                 merged.append([span.start, span.end])
-        for lo, hi in merged:
-            windows.append(
-                TextNode(
-                    id_=f"{doc_id}@{lo}-{hi}",
-                    text=text[lo:hi],
-                    metadata={**metadata[doc_id], "start": lo, "end": hi},
-                )
+        # One passage per article, its windows joined by an ellipsis: one header to pre-fill.
+        windows.append(
+            TextNode(
+                id_=f"{doc_id}@" + ",".join(f"{lo}-{hi}" for lo, hi in merged),
+                text=" … ".join(text[lo:hi] for lo, hi in merged),
+                metadata={**metadata[doc_id], "start": merged[0][0], "end": merged[-1][1]},
             )
+        )
+        windows[-1].metadata["spans"] = [tuple(span) for span in merged]
     return windows
 
 
@@ -248,11 +284,11 @@ def find_support(
     candidates = []
     for passage in passages:
         doc_text = text_of(passage.doc_id)
-        for sentence in split_sentences(passage.node.get_content(), offset=passage.start):
-            span = Span(sentence.start, sentence.end, doc_text[sentence.start : sentence.end])
-            candidates.append(
-                (passage, span, set(tokenize(span.text)), set(_NUMBER.findall(span.text)))
-            )
+        for lo, hi in passage.spans:
+            for span in split_sentences(doc_text[lo:hi], offset=lo):
+                candidates.append(
+                    (passage, span, set(tokenize(span.text)), set(_NUMBER.findall(span.text)))
+                )
     chosen: list[Support] = []
     covered: set[str] = set()
     found_numbers: set[str] = set()
@@ -328,6 +364,20 @@ def verify(raw: str, passages: list[Passage], ranked: list[Passage], text_of, th
     return Verified(" ".join(out), citations, unsupported)
 
 
+def quotes_only_unretrieved(verified: Verified, ranked: list[Passage]) -> bool:
+    """True when no quote lies in a passage retrieved for the question.
+
+    With the whole collection as context the model can quote anything; a true, quoted answer
+    drawn only from passages retrieval did not rank answers some other question.
+    """
+    return not any(
+        p.doc_id == c.source and lo <= c.start < hi
+        for c in verified.citations
+        for p in ranked
+        for lo, hi in p.spans
+    )
+
+
 def _with_markers(claim: str, numbers: list[int]) -> str:
     tag = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
     if claim and claim[-1] in ".!?":
@@ -395,6 +445,8 @@ class Generation:
         if not verified.citations:
             answer.unsupported = verified.unsupported
             return answer  # nothing the model said is in the sources: do not pass it on
+        if quotes_only_unretrieved(verified, ranked):
+            return answer  # true, and quoted, but not about what was asked
         answer.text = verified.text
         answer.refused = False
         answer.citations = verified.citations

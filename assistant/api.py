@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -94,6 +95,7 @@ class Assistant:
                 self._embed_model = HuggingFaceEmbedding(
                     model_name=str(embed_model_dir(self.settings)), device="cpu"
                 )
+                _set_torch_threads(self.settings.query_embed_threads)
             return self._embed_model
 
     @property
@@ -114,12 +116,9 @@ class Assistant:
                 )
             if self._llm is None:
                 from .llm import LlamaCppLLM, LlamaEngine
-                from .models import ensure_model
 
                 s = self.settings
-                engine = LlamaEngine(
-                    ensure_model(s), s.n_threads, s.n_ctx, s.n_parallel, s.speculative
-                )
+                engine = LlamaEngine.from_settings(s)
                 self._llm = LlamaCppLLM(
                     engine, max_tokens=s.max_answer_tokens, temperature=s.temperature
                 )
@@ -150,12 +149,17 @@ class Assistant:
         """Add new, replace changed and drop deleted documents of the corpus folder."""
         self.store.embed_model = self.embed_model
         with self._index_lock:  # one sync at a time (two uploads at once, say)
-            report = self.store.sync(
-                self.corpus_dir,
-                rebuild=rebuild,
-                progress=progress,
-                max_file_bytes=self.settings.max_file_bytes,
-            )
+            # Embedding many chunks is worth all the threads; a question is not.
+            _set_torch_threads(self.settings.n_threads)
+            try:
+                report = self.store.sync(
+                    self.corpus_dir,
+                    rebuild=rebuild,
+                    progress=progress,
+                    max_file_bytes=self.settings.max_file_bytes,
+                )
+            finally:
+                _set_torch_threads(self.settings.query_embed_threads)
         with self._lock:
             self._retriever = None  # rebuilt on the next question, over the new chunks
         self.last_sync = report
@@ -214,11 +218,13 @@ class Assistant:
             passages = fixed
         else:
             # Only the sentences around each hit: a short prompt pre-fills fast on a CPU.
+            term_weights = getattr(retriever, "term_weights", None)  # any retriever will do
             windows = sentence_windows(
                 question,
                 [hit.node for hit in retrieved],
                 self._doc_text,
                 self.settings.context_tokens,
+                weights=term_weights(question) if term_weights else None,
             )
             passages = stable_passages(windows)
         return Generation(
@@ -291,6 +297,13 @@ class Assistant:
         source.rename(trash)
         self.index()
         return trash
+
+
+def _set_torch_threads(n: int) -> None:
+    """Torch's intra-op threads, when torch is in use (a custom embedder may not need it)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
 
 
 _REFERS_BACK = re.compile(

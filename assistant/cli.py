@@ -177,14 +177,10 @@ def llm_server(host, port):
 
     from .config import Settings
     from .llm import LlamaEngine
-    from .models import ensure_model
     from .ui import check_port
 
     check_port(host, port)
-    s = Settings()
-    engine = LlamaEngine(
-        ensure_model(s), s.n_threads, s.n_ctx, s.n_parallel, s.speculative, listen=(host, port)
-    )
+    engine = LlamaEngine.from_settings(Settings(), listen=(host, port))
     click.echo(f"Serving {engine.model_path.name} at {engine.address}/v1 (Ctrl-C to stop).")
     while True:
         time.sleep(3600)

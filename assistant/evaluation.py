@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import time
 import tomllib
@@ -66,9 +67,21 @@ def load_golden(path: Path) -> list[GoldenItem]:
 
 
 def includes(text: str, alternatives: list[list[str]]) -> bool:
-    """True when every string of at least one alternative occurs in ``text`` (any case)."""
-    lowered = text.lower()
-    return any(all(s.lower() in lowered for s in alt) for alt in alternatives)
+    """True when every string of at least one alternative occurs in ``text`` (any case).
+
+    Citation markers are ignored and numbers match whole: "5" is not found in "[5]" or "25".
+    """
+    from .answer import MARKER
+
+    lowered = MARKER.sub("", text).lower()
+
+    def found(needle: str) -> bool:
+        pattern = re.escape(needle.lower())
+        pattern = (r"(?<!\d)" if needle[:1].isdigit() else "") + pattern
+        pattern += r"(?!\d)" if needle[-1:].isdigit() else ""
+        return re.search(pattern, lowered) is not None
+
+    return any(all(found(s) for s in alt) for alt in alternatives)
 
 
 # --- per-question checks ----------------------------------------------------------------------

@@ -38,6 +38,7 @@ class LlamaEngine:
         n_parallel: int = 1,
         speculative: str = "none",
         listen: tuple[str, int] | None = None,
+        flash_attention: str = "off",
     ):
         try:
             import xllamacpp
@@ -49,6 +50,7 @@ class LlamaEngine:
         params.n_parallel = n_parallel
         params.cpuparams.n_threads = n_threads
         params.cpuparams_batch.n_threads = n_threads
+        params.flash_attn_type = {"auto": -1, "off": 0, "on": 1}[flash_attention]
         params.verbosity = -1  # llama.cpp logs are noise for users of the assistant
         params.warmup = False
         if listen:  # also serve llama.cpp's OpenAI-compatible HTTP API
@@ -67,6 +69,22 @@ class LlamaEngine:
                 f"cannot load the model {model_path} ({exc}): delete it to have it re-assembled, "
                 "or point ASSISTANT_MODEL_PATH to a valid GGUF file"
             ) from exc
+
+    @classmethod
+    def from_settings(cls, settings, listen: tuple[str, int] | None = None) -> LlamaEngine:
+        """The configured model (assembled and verified on first use) with its knobs."""
+        from .models import ensure_model
+
+        s = settings
+        return cls(
+            ensure_model(s),
+            s.n_threads,
+            s.n_ctx,
+            s.n_parallel,
+            s.speculative,
+            listen=listen,
+            flash_attention=s.flash_attention,
+        )
 
     @property
     def address(self) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from typing import Any
 
 from llama_index.core import QueryBundle, VectorStoreIndex
@@ -25,8 +27,11 @@ def tokenize(text: str) -> list[str]:
 
 
 def _fold(token: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(token) > len(suffix) + 3 and token.endswith(suffix):
+    # "named", "names" and "name" all become "nam"; a stem keeps at least three letters.
+    if token.endswith("ss"):
+        return token
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if len(token) >= len(suffix) + 3 and token.endswith(suffix):
             return token[: -len(suffix)]
     return token
 
@@ -41,8 +46,19 @@ class BM25Retriever(BaseRetriever):
         self._nodes = nodes
         self._top_k = top_k
         self._bm25 = bm25s.BM25()
+        corpus = [tokenize(n.get_content()) for n in nodes]
+        self._doc_freq = Counter(t for tokens in corpus for t in set(tokens))
         if nodes:
-            self._bm25.index([tokenize(n.get_content()) for n in nodes], show_progress=False)
+            self._bm25.index(corpus, show_progress=False)
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        """BM25's inverse document frequency of each content word of ``text``: rare names
+        weigh more than words every chunk shares."""
+        n = len(self._nodes)
+        return {
+            t: math.log(1 + (n - self._doc_freq[t] + 0.5) / (self._doc_freq[t] + 0.5))
+            for t in set(tokenize(text))
+        }
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         tokens = tokenize(query_bundle.query_str)
@@ -66,6 +82,9 @@ class HybridRetriever(BaseRetriever):
         self._sparse = sparse
         self._top_k = top_k
         self._k = k
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        return self._sparse.term_weights(text)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         fused: dict[str, float] = {}

@@ -86,7 +86,7 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
     from assistant.answer import is_refusal
     from assistant.config import Settings
     from assistant.llm import LlamaCppLLM, LlamaEngine
-    from assistant.models import embed_model_dir, ensure_model
+    from assistant.models import embed_model_dir
 
     settings = Settings()
     usage: list[dict] = []
@@ -106,7 +106,7 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
             return gen()
 
     embed = HuggingFaceEmbedding(model_name=str(embed_model_dir(settings)), device="cpu")
-    engine = LlamaEngine(ensure_model(settings), settings.n_threads, settings.n_ctx)
+    engine = LlamaEngine.from_settings(settings)  # the same engine and knobs as ours
     llm = RecordingLLM(engine, max_tokens=settings.max_answer_tokens, temperature=0.0)
 
     began = time.perf_counter()

@@ -82,7 +82,7 @@ def test_chat_streams_answers_until_an_empty_line(fake_cli, monkeypatch):
     from click.testing import CliRunner
 
     monkeypatch.setattr(CannedLLM, "chat", lambda self, messages, **kw: None)  # warm-up
-    result = CliRunner().invoke(cli.cli, ["chat"], input="When?\n\n")
+    result = CliRunner().invoke(cli.cli, ["chat"], input="When were the talks co-chaired?\n\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("co-chaired on January 4") >= 2  # streamed text, then the quote
 

@@ -30,6 +30,14 @@ def test_includes_needs_every_string_of_one_alternative():
     assert not ev.includes("anything", [])
 
 
+def test_includes_ignores_citation_markers_and_matches_whole_numbers():
+    assert not ev.includes("It grew by 56 percent [1].", [["1"]])
+    assert not ev.includes("It grew by 56 percent [5].", [["5"]])
+    assert ev.includes("It grew by 5 percent [1].", [["5"]])
+    assert not ev.includes("On January 30 [2].", [["January 3"]])
+    assert ev.includes("From January 3 to 5 [2].", [["January 3", "5"]])
+
+
 def test_answer_accuracy_counts_refusals_and_missing_facts_as_wrong():
     results = [result(), result(includes_ok=False), result(**REFUSED), result(answerable=False)]
     assert ev.answer_accuracy(results) == pytest.approx(1 / 3)
