@@ -221,10 +221,14 @@ def sentence_windows(
             TextNode(
                 id_=f"{doc_id}@" + ",".join(f"{lo}-{hi}" for lo, hi in merged),
                 text=" … ".join(text[lo:hi] for lo, hi in merged),
-                metadata={**metadata[doc_id], "start": merged[0][0], "end": merged[-1][1]},
+                metadata={
+                    **metadata[doc_id],
+                    "start": merged[0][0],
+                    "end": merged[-1][1],
+                    "spans": [(lo, hi) for lo, hi in merged],
+                },
             )
         )
-        windows[-1].metadata["spans"] = [tuple(span) for span in merged]
     return windows
 
 
