@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     flash_attention: Literal["auto", "on", "off"] = Field(
         "off",
         description="llama.cpp flash attention; off answered ~10% faster over the bundled "
-        "corpus's long fixed context on this CPU (bench/), with identical output.",
+        "corpus's long fixed context on this CPU (same token counts; greedy answers can "
+        "differ slightly, as one eval answer did).",
     )
     speculative: Literal["none", "ngram"] = Field(
         "none", description="Speculative decoding: 'ngram' drafts tokens by prompt lookup."
