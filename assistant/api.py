@@ -71,6 +71,8 @@ class Assistant:
         self._index_lock = threading.Lock()
         self._retriever = None
         self._fixed: list | None = None  # the whole-collection context, when it fits
+        self._primed: list | None = None  # the fixed context the engine holds pre-filled
+        self._prime_lock = threading.Lock()
         self.store = Store(
             self.settings.resolved_index_dir(),
             embed_model=None,  # set lazily: opening an index needs no embedder
@@ -101,6 +103,9 @@ class Assistant:
     @property
     def llm(self):
         """The LlamaIndex ``LLM`` in use (the in-process llama.cpp engine by default)."""
+        fixed = None
+        if self._llm is None and not self.settings.llm_url:
+            _, fixed = self._retrieval()  # the prompt's length tunes the engine
         with self._lock:
             if self._llm is None and self.settings.llm_url:
                 from .llm import RemoteLLM
@@ -118,7 +123,12 @@ class Assistant:
                 from .llm import LlamaCppLLM, LlamaEngine
 
                 s = self.settings
-                engine = LlamaEngine.from_settings(s)
+                cache_dir = None
+                if fixed and s.prompt_cache:
+                    cache_dir = s.resolved_model_cache_dir() / "prompt-cache"
+                engine = LlamaEngine.from_settings(
+                    s, long_prompt=bool(fixed), prompt_cache_dir=cache_dir
+                )
                 self._llm = LlamaCppLLM(
                     engine, max_tokens=s.max_answer_tokens, temperature=s.temperature
                 )
@@ -215,6 +225,7 @@ class Assistant:
         timings["retrieve_s"] = time.perf_counter() - began
         if fixed:
             # The same context for every question, so llama.cpp's prompt cache is always reused.
+            self._prime(fixed, compute=False)
             passages = fixed
         else:
             # Only the sentences around each hit: a short prompt pre-fills fast on a CPU.
@@ -236,9 +247,27 @@ class Assistant:
         self.embed_model  # noqa: B018
         _, fixed = self._retrieval()
         if fixed:
-            self.llm.chat(build_messages("Ready?", fixed), max_tokens=1)
+            self._prime(fixed, compute=True)
         else:
             self.llm  # noqa: B018
+
+    def _prime(self, fixed: list, compute: bool) -> None:
+        """Have the engine hold the fixed context pre-filled: restored from the prompt cache,
+        else computed (always when ``compute``; when there is a cache, to save it there)."""
+        engine = getattr(self.llm, "engine", None)
+        cache = getattr(engine, "prompt_cache", None)
+        if cache is None and not compute:
+            return  # the first question pre-fills it
+        with self._prime_lock:
+            if self._primed is fixed:
+                return
+            messages = build_messages("Ready?", fixed)
+            key = engine.state_key(messages) if cache else ""
+            if not (cache and cache.restore(key)):
+                self.llm.chat(messages, max_tokens=1)
+                if cache:
+                    cache.save(key)
+            self._primed = fixed
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
         """Answer one question; ``Answer.refused`` is True when the sources do not say."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import queue
+import secrets
+import socket
 import threading
-from collections.abc import Iterator, Sequence
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.custom import CustomLLM
 
 from .errors import LLMUnavailableError, ModelError
+from .models import sha256_of
 
 _DONE = object()
 
@@ -39,6 +45,7 @@ class LlamaEngine:
         speculative: str = "none",
         listen: tuple[str, int] | None = None,
         flash_attention: str = "off",
+        prompt_cache_dir: Path | None = None,
     ):
         try:
             import xllamacpp
@@ -56,12 +63,22 @@ class LlamaEngine:
         if listen:  # also serve llama.cpp's OpenAI-compatible HTTP API
             params.hostnames = [listen[0]]
             params.port = listen[1]
+        self._api_key = None
+        if prompt_cache_dir is not None and not listen:
+            # llama.cpp saves and restores slots only over its HTTP API: loopback, with a key.
+            prompt_cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            params.slot_save_path = str(prompt_cache_dir) + os.sep
+            params.hostnames = ["127.0.0.1"]
+            params.port = _free_port()
+            self._api_key = secrets.token_urlsafe(24)
+            params.api_keys = [self._api_key]
         if speculative == "ngram":
             # Prompt-lookup drafting: extractive answers copy spans of the sources.
             kind = xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE
             params.speculative.types = [kind]
         self.model_path = model_path
         self.n_ctx = n_ctx
+        self.flash_attention = flash_attention
         try:
             self._server = xllamacpp.Server(params)
         except Exception as exc:
@@ -69,13 +86,29 @@ class LlamaEngine:
                 f"cannot load the model {model_path} ({exc}): delete it to have it re-assembled, "
                 "or point ASSISTANT_MODEL_PATH to a valid GGUF file"
             ) from exc
+        self.prompt_cache = (
+            PromptCache(prompt_cache_dir, self._slot_action) if self._api_key else None
+        )
 
     @classmethod
-    def from_settings(cls, settings, listen: tuple[str, int] | None = None) -> LlamaEngine:
-        """The configured model (assembled and verified on first use) with its knobs."""
+    def from_settings(
+        cls,
+        settings,
+        listen: tuple[str, int] | None = None,
+        long_prompt: bool | None = None,
+        prompt_cache_dir: Path | None = None,
+    ) -> LlamaEngine:
+        """The configured model (assembled and verified on first use) with its knobs.
+
+        ``long_prompt`` (the whole collection is the context) resolves flash attention "auto":
+        on this CPU it is slower over a long cached context and faster over short prompts.
+        """
         from .models import ensure_model
 
         s = settings
+        flash = s.flash_attention
+        if flash == "auto" and long_prompt is not None:
+            flash = "off" if long_prompt else "on"
         return cls(
             ensure_model(s),
             s.n_threads,
@@ -83,13 +116,36 @@ class LlamaEngine:
             s.n_parallel,
             s.speculative,
             listen=listen,
-            flash_attention=s.flash_attention,
+            flash_attention=flash,
+            prompt_cache_dir=prompt_cache_dir,
         )
 
     @property
     def address(self) -> str | None:
         """``http://host:port`` when serving HTTP, else None."""
         return self._server.listening_address or None
+
+    def state_key(self, messages: Sequence[ChatMessage]) -> str:
+        """Names the KV state of ``messages`` for this model file, build and context size."""
+        import xllamacpp
+
+        st = self.model_path.stat()
+        identity = [str(self.model_path.resolve()), st.st_size, st.st_mtime_ns, self.n_ctx,
+                    self.flash_attention, xllamacpp.__version__, _to_dicts(messages)]  # fmt: skip
+        return "prefix-" + hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:24]
+
+    def _slot_action(self, action: str, filename: str) -> dict:
+        request = urllib.request.Request(
+            f"{self.address}/slots/0?action={action}",
+            data=json.dumps({"filename": filename}).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self._api_key}",
+            },
+        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+        with opener.open(request, timeout=300) as response:
+            return json.loads(response.read())
 
     def chat(self, messages: list[dict], **options: Any) -> dict:
         """One OpenAI-style chat completion; returns the response dict."""
@@ -130,6 +186,57 @@ class LlamaEngine:
                 yield item
         finally:
             cancelled.set()
+
+
+class PromptCache:
+    """Pre-filled prompts kept on disk, so a new process skips pre-filling a fixed context.
+
+    ``slot_action(action, filename)`` runs llama.cpp's slot "save" or "restore" for files in
+    ``directory`` (~50 MB for the bundled corpus). A file is named by its key and the start of
+    its own sha256: a damaged or half-written file is deleted, never restored.
+    """
+
+    keep = 4  # newest files kept: a few corpora or settings side by side
+
+    def __init__(self, directory: Path, slot_action: Callable[[str, str], dict]):
+        self.directory = directory
+        self._slot_action = slot_action
+
+    def restore(self, key: str) -> bool:
+        """Load the state saved under ``key``; False when there is none or it is unusable."""
+        for path in self.directory.glob(f"{key}-*.bin"):
+            try:
+                if sha256_of(path)[:16] == path.stem.rsplit("-", 1)[1]:
+                    self._slot_action("restore", path.name)
+                    os.utime(path)  # recently used: kept by _prune
+                    return True
+            except (OSError, ValueError):  # urllib errors are OSErrors
+                pass
+            path.unlink(missing_ok=True)  # damaged, or llama.cpp refused it: pre-fill again
+        return False
+
+    def save(self, key: str) -> bool:
+        """Save the engine's current state under ``key``; False (and no file) on failure."""
+        partial = self.directory / f"{key}.{os.getpid()}.partial"
+        try:
+            self._slot_action("save", partial.name)
+            os.replace(partial, self.directory / f"{key}-{sha256_of(partial)[:16]}.bin")
+        except (OSError, ValueError):
+            partial.unlink(missing_ok=True)
+            return False
+        self._prune()
+        return True
+
+    def _prune(self) -> None:
+        files = sorted(self.directory.glob("prefix-*.bin"), key=lambda p: p.stat().st_mtime)
+        for old in files[: -self.keep]:
+            old.unlink(missing_ok=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _request(messages: list[dict], options: dict, stream: bool) -> dict:
@@ -186,6 +293,11 @@ class LlamaCppLLM(_ChatLLM):
         kwargs.setdefault("context_window", engine.n_ctx)
         super().__init__(**kwargs)
         self._engine = engine
+
+    @property
+    def engine(self) -> LlamaEngine:
+        """The engine it drives; other LlamaIndex components can share it."""
+        return self._engine
 
     @classmethod
     def class_name(cls) -> str:

@@ -265,3 +265,25 @@ def test_word_forms_match_for_retrieval_and_support():
     assert tokenize("visited visits visiting") == ["visit"] * 3
     assert tokenize("the classes class") == ["class", "class"]
     assert tokenize("The talks were co-chaired") == ["talk", "co-chair"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "full_context_tokens", "expected"),
+    [("auto", 2500, "off"), ("auto", 0, "on"), ("on", 2500, "on"), ("off", 0, "off")],
+)
+def test_flash_attention_follows_the_prompt_length_unless_set(
+    make_assistant, monkeypatch, tmp_path, setting, full_context_tokens, expected
+):
+    from assistant import llm, models
+    from assistant.config import Settings
+
+    built = []
+    monkeypatch.setattr(models, "ensure_model", lambda settings: tmp_path / "model.gguf")
+    monkeypatch.setattr(
+        llm.LlamaEngine, "__init__", lambda self, *a, **kw: built.append(kw["flash_attention"])
+    )
+    monkeypatch.setattr(llm.LlamaEngine, "n_ctx", 4096, raising=False)
+    settings = Settings(flash_attention=setting, full_context_tokens=full_context_tokens)
+    bot = make_assistant(settings=settings, llm=None)
+    bot.llm  # noqa: B018
+    assert built == [expected]  # a long fixed context: off; short retrieved prompts: on

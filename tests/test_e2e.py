@@ -1,5 +1,9 @@
 """End to end with the real model, embedder and Chroma on the bundled corpus."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B, CORPUS
 
@@ -51,6 +55,21 @@ def test_streaming_gives_the_same_kind_of_answer(bot):
     assert "Islamabad" in generation.answer.text
     assert generation.answer.citations[0].source == ARTICLE_B
     assert generation.answer.timings["cached_tokens"] > 1000  # the fixed context was reused
+
+
+def test_a_new_process_restores_the_pre_filled_context_instead_of_recomputing_it(bot):
+    # The fixture's warm-up saved the pre-filled context; a one-shot `assistant ask` restores it.
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "--json", "--timings",
+         "--corpus", str(CORPUS), "--index-dir", str(bot.settings.index_dir),
+         "Where will the next round of the Strategic Dialogue be held?"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith('{"timings"'))
+    timings = json.loads(line)["timings"]
+    assert timings["cached_tokens"] > 1000 and timings["prompt_tokens"] < 100, timings
+    assert "Islamabad" in json.loads(out.stdout)["answer"]
 
 
 QUESTIONS = [

@@ -94,3 +94,55 @@ def test_prompts_ship_in_the_wheel(tmp_path):
     for prompt in prompts:
         assert f"assistant/_data/prompts/{prompt.name}" in names
     assert "assistant/_data/corpus/000_5302f8b4374acc24.txt" in names
+
+
+class FakeSlots:
+    """llama.cpp's slot save/restore: "save" writes the state to a file, "restore" reads it."""
+
+    def __init__(self, directory, state=b"kv state " * 1000, fail=False):
+        self.directory, self.state, self.fail, self.restored = directory, state, fail, []
+
+    def __call__(self, action, filename):
+        if self.fail:
+            raise OSError("HTTP Error 500")
+        if action == "save":
+            (self.directory / filename).write_bytes(self.state)
+        else:
+            self.restored.append((self.directory / filename).read_bytes())
+        return {}
+
+
+def test_a_saved_prompt_state_is_restored_by_its_key(tmp_path):
+    from assistant.llm import PromptCache
+
+    slots = FakeSlots(tmp_path)
+    cache = PromptCache(tmp_path, slots)
+    assert not cache.restore("prefix-abc")  # nothing saved yet
+    assert cache.save("prefix-abc")
+    assert [p.name.startswith("prefix-abc-") for p in tmp_path.iterdir()] == [True]
+    assert cache.restore("prefix-abc") and slots.restored == [slots.state]
+    assert not cache.restore("prefix-other")
+
+
+def test_a_damaged_prompt_state_is_deleted_not_restored(tmp_path):
+    from assistant.llm import PromptCache
+
+    slots = FakeSlots(tmp_path)
+    cache = PromptCache(tmp_path, slots)
+    cache.save("prefix-abc")
+    (saved,) = tmp_path.iterdir()
+    saved.write_bytes(saved.read_bytes()[:-10])  # cut short, as by a full disk
+    assert not cache.restore("prefix-abc")
+    assert slots.restored == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_save_leaves_no_file_and_old_states_are_pruned(tmp_path):
+    from assistant.llm import PromptCache
+
+    assert not PromptCache(tmp_path, FakeSlots(tmp_path, fail=True)).save("prefix-abc")
+    assert list(tmp_path.iterdir()) == []
+    for n in range(6):
+        slots = FakeSlots(tmp_path, state=f"state {n}".encode())
+        assert PromptCache(tmp_path, slots).save(f"prefix-{n}")
+    kept = sorted(p.name.split("-")[1] for p in tmp_path.glob("prefix-*.bin"))
+    assert kept == ["2", "3", "4", "5"]  # the newest PromptCache.keep
