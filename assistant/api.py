@@ -123,12 +123,7 @@ class Assistant:
                 from .llm import LlamaCppLLM, LlamaEngine
 
                 s = self.settings
-                cache_dir = None
-                if fixed and s.prompt_cache:
-                    cache_dir = s.resolved_model_cache_dir() / "prompt-cache"
-                engine = LlamaEngine.from_settings(
-                    s, long_prompt=bool(fixed), prompt_cache_dir=cache_dir
-                )
+                engine = LlamaEngine.from_settings(s, long_prompt=bool(fixed))
                 self._llm = LlamaCppLLM(
                     engine, max_tokens=s.max_answer_tokens, temperature=s.temperature
                 )

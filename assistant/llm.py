@@ -64,6 +64,7 @@ class LlamaEngine:
             params.hostnames = [listen[0]]
             params.port = listen[1]
         self._api_key = None
+        self.prompt_cache: PromptCache | None = None
         if prompt_cache_dir is not None and not listen:
             # llama.cpp saves and restores slots only over its HTTP API: loopback, with a key.
             prompt_cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -72,6 +73,7 @@ class LlamaEngine:
             params.port = _free_port()
             self._api_key = secrets.token_urlsafe(24)
             params.api_keys = [self._api_key]
+            self.prompt_cache = PromptCache(prompt_cache_dir, self._slot_action)
         if speculative == "ngram":
             # Prompt-lookup drafting: extractive answers copy spans of the sources.
             kind = xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE
@@ -86,9 +88,6 @@ class LlamaEngine:
                 f"cannot load the model {model_path} ({exc}): delete it to have it re-assembled, "
                 "or point ASSISTANT_MODEL_PATH to a valid GGUF file"
             ) from exc
-        self.prompt_cache = (
-            PromptCache(prompt_cache_dir, self._slot_action) if self._api_key else None
-        )
 
     @classmethod
     def from_settings(
@@ -96,12 +95,12 @@ class LlamaEngine:
         settings,
         listen: tuple[str, int] | None = None,
         long_prompt: bool | None = None,
-        prompt_cache_dir: Path | None = None,
     ) -> LlamaEngine:
         """The configured model (assembled and verified on first use) with its knobs.
 
         ``long_prompt`` (the whole collection is the context) resolves flash attention "auto":
         on this CPU it is slower over a long cached context and faster over short prompts.
+        Only a long prompt is worth a prompt cache on disk.
         """
         from .models import ensure_model
 
@@ -109,6 +108,9 @@ class LlamaEngine:
         flash = s.flash_attention
         if flash == "auto" and long_prompt is not None:
             flash = "off" if long_prompt else "on"
+        cache_dir = None
+        if long_prompt and s.prompt_cache:
+            cache_dir = s.resolved_model_cache_dir() / "prompt-cache"
         return cls(
             ensure_model(s),
             s.n_threads,
@@ -117,7 +119,7 @@ class LlamaEngine:
             s.speculative,
             listen=listen,
             flash_attention=flash,
-            prompt_cache_dir=prompt_cache_dir,
+            prompt_cache_dir=cache_dir,
         )
 
     @property
