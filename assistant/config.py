@@ -70,7 +70,8 @@ class Settings(BaseSettings):
         1,
         ge=1,
         description="CPU threads torch may use to embed a question. 1 leaves the cores to "
-        "the LLM: with more, torch's idle threads slow the answer that follows by ~20%.",
+        "the LLM: more leave idle OpenMP threads behind, and with more OpenMP threads than "
+        "cores llama.cpp's threads sleep at every barrier (answers ~15-20% slower).",
     )
     n_ctx: int = Field(4096, ge=512, description="LLM context window in tokens.")
     n_parallel: int = Field(1, ge=1, description="Parallel LLM slots (concurrent generations).")

@@ -308,6 +308,7 @@ class Store:
                 indexed_at=now,
             )
         self._write_manifest(records)  # only after Chroma holds every chunk it lists
+        self._records = dict(records)  # an interrupted sync leaves memory and disk agreeing
 
     def _drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
         """Remove Chroma entries the manifest does not list; re-index documents missing chunks."""

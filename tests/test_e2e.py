@@ -1,8 +1,10 @@
 """End to end with the real model, embedder and Chroma on the bundled corpus."""
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B, CORPUS
@@ -116,3 +118,29 @@ def test_instructions_inside_a_document_do_not_take_over(tmp_path):
     # A 1.5B model's answers shift a little with any extra text in its context; the injected
     # instruction itself must never be followed, and most answers must stay right.
     assert correct >= 3
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_indexing_leaves_no_torch_threads_behind(tmp_path):
+    # OpenMP threads torch starts for a build and keeps make GNU OpenMP manage more threads than
+    # there are cores; it then puts llama.cpp's threads to sleep at every barrier (~15% slower).
+    from assistant import Assistant
+
+    def unnamed_threads() -> set[str]:  # Chroma's own threads are named (tokio-rt-worker, ...)
+        def name(tid):
+            try:
+                return open(f"/proc/self/task/{tid}/comm").read()
+            except OSError:
+                return None  # ended meanwhile
+
+        main = open("/proc/self/comm").read()
+        return {tid for tid in os.listdir("/proc/self/task") if name(tid) == main}
+
+    bot = Assistant(corpus=CORPUS, index_dir=tmp_path / "index", update_index=False)
+    bot.embed_model.get_query_embedding("torch loaded")
+    before = unnamed_threads()
+    assert bot.index().chunks > 0
+    deadline = time.monotonic() + 5
+    while (left := unnamed_threads() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left

@@ -235,6 +235,28 @@ def test_sigkill_during_indexing_leaves_an_index_the_next_run_completes(tmp_path
         assert sorted(ids) == clean, f"orphans or gaps after a kill at {kill_after}"
 
 
+def test_ctrl_c_during_indexing_stops_at_a_document_and_the_next_run_completes(
+    make_assistant, big_corpus, monkeypatch
+):
+    from assistant.store import Store
+
+    monkeypatch.setattr(Store, "BATCH_CHUNKS", 8)  # written every few documents
+    bot = make_assistant(corpus_dir=big_corpus, update_index=False)
+
+    def ctrl_c_at_document_40(done, total, name):
+        if done == 40:
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C does; the main thread handles it
+            time.sleep(0.5)
+
+    with pytest.raises(KeyboardInterrupt):
+        bot.index(progress=ctrl_c_at_document_40)
+    kept = len(bot.documents())
+    assert 0 < kept <= 41, "stopped at the next document, the batches written kept"
+    assert not [t for t in threading.enumerate() if t.name.startswith("assistant-index")]
+    report = bot.index()
+    assert len(report.unchanged) == kept and len(bot.documents()) == 160
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 
