@@ -203,6 +203,7 @@ class Store:
         tmp = self.manifest_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self.manifest_path)
+        self._records = dict(records)  # memory follows disk, also when a sync is interrupted
 
     # --- writing --------------------------------------------------------------------------
 
@@ -269,7 +270,6 @@ class Store:
             report.chunks_removed += len(records.pop(doc_id).chunks)
             report.removed.append(doc_id)
         self._write_manifest(records)
-        self._records = records
         report.documents = len(records)
         report.chunks = sum(len(r.chunks) for r in records.values())
         report.seconds = time.perf_counter() - began
@@ -308,7 +308,6 @@ class Store:
                 indexed_at=now,
             )
         self._write_manifest(records)  # only after Chroma holds every chunk it lists
-        self._records = dict(records)  # an interrupted sync leaves memory and disk agreeing
 
     def _drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
         """Remove Chroma entries the manifest does not list; re-index documents missing chunks."""
