@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup browser run chat test test-fast eval lint clean-index
+.PHONY: setup browser pydocs run chat test test-fast eval lint clean-index
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,19 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || \
 	  echo "warning: could not install chromium (needs root and apt); browser tests will skip"; }
 
+# The real development collection of the pydocs eval: Debian's Python 3.11 documentation.
+pydocs:
+	@test -d /usr/share/doc/python3.11/html || { \
+	  (apt-get update -qq && apt-get install -y -qq python3.11-doc) >/dev/null 2>&1 || \
+	  echo "warning: could not install python3.11-doc (needs root and apt); the pydocs eval fails"; }
+
 # Unit tests, end-to-end tests with the real model, the browser tests of the UI, the notebook,
-# and the regression evals (tests/test_eval_gate.py runs `assistant eval`; report in eval-out/).
-test: setup browser
+# and the regression evals (tests/test_eval_gate.py runs `assistant eval` on both golden sets;
+# reports in eval-out/).
+test: setup browser pydocs
 	$(BIN)/python -m pytest -q
 
-eval: setup
+eval: setup pydocs
 	$(BIN)/assistant eval --out eval-out --baseline evals/baseline.json
 
 test-fast: setup

@@ -1,14 +1,14 @@
 """The public facade: :class:`Assistant` answers with :class:`Answer` and :class:`Citation`.
 
-The CLI, the UI, notebooks and the eval suite all go through this class.
+The CLI, the UI, notebooks and the eval suite all go through this class. One question goes
+check → rewrite → retrieve and plan the context → generate → verify.
 """
 
 from __future__ import annotations
 
 import contextvars
-import os
+import logging
 import re
-import shutil
 import sys
 import threading
 import time
@@ -19,25 +19,18 @@ from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-from .answer import (
-    MARKER,
-    Answer,
-    Citation,
-    Generation,
-    build_messages,
-    estimate_tokens,
-    fill,
-    is_refusal,
-    load_prompt,
-    sentence_windows,
-    stable_passages,
-)
-from .config import Settings
-from .errors import CorpusError, QuestionError
-from .ingest import SUPPORTED_SUFFIXES
+from .answer import Generation, Request
+from .config import Settings, offline_environment
+from .corpus import CorpusFolder, paragraph_around, safe_file_name
+from .errors import QuestionError
+from .planner import ContextPlanner
+from .prompts import build_messages, fill, load_prompt
+from .results import Answer, Citation
 from .store import DocRecord, Store, SyncReport
+from .verify import MARKER, SupportRules, is_refusal
 
-__all__ = ["Assistant", "Answer", "Citation"]
+__all__ = ["Assistant", "Answer", "Citation", "safe_file_name"]
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -59,37 +52,37 @@ class Assistant:
         update_index: bool = True,
         progress: Callable[[int, int, str], None] | None = None,
     ):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages only
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        offline_environment()
         self.settings = settings or Settings()
         if corpus is not None:
             self.settings.corpus_dir = Path(corpus)
         if index_dir is not None:
             self.settings.index_dir = Path(index_dir)
-        self.corpus_dir = self.settings.resolved_corpus_dir()
+        s = self.settings
+        self.corpus_dir = s.resolved_corpus_dir()
+        self.corpus = CorpusFolder(self.corpus_dir, s.max_upload_bytes)
         self._llm = llm
         self._embed_model = embed_model
-        self._lock = threading.Lock()
+        self._planner: ContextPlanner | None = None
+        self._lock = threading.RLock()  # the lazily loaded parts
         self._index_lock = threading.Lock()
-        self._retriever = None
-        self._fixed: list | None = None  # the whole-collection context, when it fits
-        self._primed: list | None = None  # the fixed context the engine holds pre-filled
-        self._prime_lock = threading.Lock()
         self.store = Store(
-            self.settings.resolved_index_dir(),
-            embed_model=None,  # set lazily: opening an index needs no embedder
-            collection=self.settings.collection,
-            chroma_url=self.settings.chroma_url,
-            chunk_words=self.settings.chunk_words,
+            s.resolved_index_dir(),
+            embedder=lambda: self.embed_model,  # loaded when a sync first needs it
+            collection=s.collection,
+            chroma_url=s.chroma_url,
+            chunk_words=s.chunk_words,
+            max_file_bytes=s.max_file_bytes,
         )
         self.last_sync: SyncReport | None = None
         if update_index:
             self.index(progress=progress)
 
-    # --- components, loaded once and on first use -----------------------------------------
+    # --- parts, loaded once and on first use ----------------------------------------------------
 
     @property
     def embed_model(self):
+        """The LlamaIndex embedding model (all-MiniLM-L6-v2 by default)."""
         with self._lock:
             if self._embed_model is None:
                 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
@@ -106,56 +99,29 @@ class Assistant:
     @property
     def llm(self):
         """The LlamaIndex ``LLM`` in use (the in-process llama.cpp engine by default)."""
-        fixed = None
-        if self._llm is None and not self.settings.llm_url:
-            _, fixed = self._retrieval()  # the prompt's length tunes the engine
         with self._lock:
-            if self._llm is None and self.settings.llm_url:
-                from .llm import RemoteLLM
-
-                s = self.settings
-                self._llm = RemoteLLM(
-                    base_url=s.llm_url,
-                    model=s.llm_model,
-                    api_key=s.llm_api_key,
-                    timeout=s.llm_timeout,
-                    max_tokens=s.max_answer_tokens,
-                    temperature=s.temperature,
-                )
             if self._llm is None:
-                from .llm import LlamaCppLLM, LlamaEngine
+                from .llm import llm_from_settings
 
-                s = self.settings
-                engine = LlamaEngine.from_settings(s, long_prompt=bool(fixed))
-                self._llm = LlamaCppLLM(
-                    engine, max_tokens=s.max_answer_tokens, temperature=s.temperature
-                )
+                # The prompt's length tunes the in-process engine (flash attention, cache).
+                fixed = None if self.settings.llm_url else self.planner.fixed
+                self._llm = llm_from_settings(self.settings, long_prompt=bool(fixed))
             return self._llm
 
-    def _retrieval(self):
-        """The retriever and, when the whole collection fits the prompt budget, the fixed
-        context of all its passages; both computed once per index state."""
+    @property
+    def planner(self) -> ContextPlanner:
+        """Retrieval and context choice over the index as it is now."""
         with self._lock:
-            if self._retriever is None:
-                from .retrieve import build_retriever
+            if self._planner is None:
+                self._planner = ContextPlanner(self.store, self.embed_model, self.settings)
+            return self._planner
 
-                nodes = self.store.nodes()
-                fits = sum(estimate_tokens(n.get_content()) for n in nodes) <= (
-                    self.settings.full_context_tokens
-                )
-                self._fixed = stable_passages(nodes) if fits else None
-                self._retriever = build_retriever(
-                    self.store, self._embed_model, self.settings.top_k
-                )
-            return self._retriever, self._fixed
-
-    # --- indexing -----------------------------------------------------------------------------
+    # --- indexing ---------------------------------------------------------------------------
 
     def index(
         self, rebuild: bool = False, progress: Callable[[int, int, str], None] | None = None
     ) -> SyncReport:
         """Add new, replace changed and drop deleted documents of the corpus folder."""
-        self.store.embed_model = self.embed_model
         stop = threading.Event()
 
         def step(done: int, total: int, doc_id: str) -> None:
@@ -168,15 +134,11 @@ class Assistant:
             # Embedding many chunks is worth all the threads; a question is not.
             _set_torch_threads(self.settings.n_threads)
             try:
-                return self.store.sync(
-                    self.corpus_dir,
-                    rebuild=rebuild,
-                    progress=step,
-                    max_file_bytes=self.settings.max_file_bytes,
-                )
+                return self.store.sync(self.corpus_dir, rebuild=rebuild, progress=step)
             finally:
                 _set_torch_threads(self.settings.query_embed_threads)
 
+        self.embed_model  # noqa: B018  (loaded here, with one torch thread: see embed_model)
         # In a thread of its own, because the OpenMP threads torch starts for a caller live as
         # long as that caller: left behind, they make GNU OpenMP manage more threads than there
         # are cores, and it then puts llama.cpp's threads to sleep at each of the hundreds of
@@ -191,7 +153,8 @@ class Assistant:
                 raise
             finally:
                 with self._lock:
-                    self._retriever = None  # rebuilt on the next question, over the new chunks
+                    self._planner = None  # made again on the next question, over the new chunks
+        log.info("index: %s", report.summary())
         self.last_sync = report
         return report
 
@@ -199,7 +162,7 @@ class Assistant:
         """The indexed documents, sorted by id."""
         return list(self.store.records().values())
 
-    # --- answering ----------------------------------------------------------------------------
+    # --- answering --------------------------------------------------------------------------
 
     def _check(self, question: str) -> str:
         question = (question or "").strip()
@@ -225,7 +188,9 @@ class Assistant:
         lines = (reply.message.content or "").strip().splitlines()
         rewritten = lines[0].strip().strip('"') if lines else ""
         if not rewritten or len(rewritten) > 2 * len(question) + 200 or is_refusal(rewritten):
+            log.info("kept the question as asked; the rewrite was %r", rewritten)
             return question
+        log.info("rewrote the follow-up as %r", rewritten)
         return rewritten
 
     def stream(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Generation:
@@ -235,59 +200,36 @@ class Assistant:
         hosted him?" is first rewritten into a standalone question (``Answer.rewritten``).
         """
         asked = self._check(question)
-        self.embed_model  # noqa: B018  (load outside the timings)
-        retriever, fixed = self._retrieval()
+        planner = self.planner  # loads the embedder and retriever outside the timings
         began = time.perf_counter()
         question = self.rewrite(asked, history)
         timings = {"rewrite_s": time.perf_counter() - began} if question != asked else {}
         began = time.perf_counter()
-        retrieved = retriever.retrieve(question)
+        plan = planner.plan(question)
         timings["retrieve_s"] = time.perf_counter() - began
-        if fixed:
-            # The same context for every question, so llama.cpp's prompt cache is always reused.
-            self._prime(fixed, compute=False)
-            passages = fixed
-        else:
-            # Only the sentences around each hit: a short prompt pre-fills fast on a CPU.
-            term_weights = getattr(retriever, "term_weights", None)  # any retriever will do
-            windows = sentence_windows(
-                question,
-                [hit.node for hit in retrieved],
-                self._doc_text,
-                self.settings.context_tokens,
-                weights=term_weights(question) if term_weights else None,
-            )
-            passages = stable_passages(windows)
+        llm = self.llm
+        if plan.fixed and hasattr(llm, "ensure_prefilled"):
+            # Restored from disk in a new process; otherwise the first question pre-fills it.
+            llm.ensure_prefilled(build_messages("Ready?", plan.passages), compute=False)
+        s = self.settings
         return Generation(
-            question, passages, retrieved, self.llm, self._doc_text, self.settings, timings, asked
+            Request(
+                question=question,
+                passages=plan.passages,
+                retrieved=plan.retrieved,
+                llm=llm,
+                text_of=planner.text_of,
+                max_tokens=s.max_answer_tokens,
+                temperature=s.temperature,
+                rules=SupportRules(
+                    threshold=s.support_threshold,
+                    similarity=self._similarity if s.semantic_support else None,
+                    min_similarity=s.min_similarity,
+                ),
+                asked=asked,
+                timings=timings,
+            )
         )
-
-    def warm_up(self) -> None:
-        """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""
-        self.embed_model  # noqa: B018
-        _, fixed = self._retrieval()
-        if fixed:
-            self._prime(fixed, compute=True)
-        else:
-            self.llm  # noqa: B018
-
-    def _prime(self, fixed: list, compute: bool) -> None:
-        """Have the engine hold the fixed context pre-filled: restored from the prompt cache,
-        else computed (always when ``compute``; when there is a cache, to save it there)."""
-        engine = getattr(self.llm, "engine", None)
-        cache = getattr(engine, "prompt_cache", None)
-        if cache is None and not compute:
-            return  # the first question pre-fills it
-        with self._prime_lock:
-            if self._primed is fixed:
-                return
-            messages = build_messages("Ready?", fixed)
-            key = engine.state_key(messages) if cache else ""
-            if not (cache and cache.restore(key)):
-                self.llm.chat(messages, max_tokens=1)
-                if cache:
-                    cache.save(key)
-            self._primed = fixed
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
         """Answer one question; ``Answer.refused`` is True when the sources do not say."""
@@ -299,53 +241,48 @@ class Assistant:
         answer.timings["total_s"] = time.perf_counter() - began
         return answer
 
-    def _doc_text(self, doc_id: str) -> str:
-        return self.store.records()[doc_id].text
+    def warm_up(self) -> None:
+        """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""
+        fixed = self.planner.fixed
+        llm = self.llm
+        if fixed and hasattr(llm, "ensure_prefilled"):
+            llm.ensure_prefilled(build_messages("Ready?", fixed), compute=True)
+
+    def _similarity(self, claim: str, quotes: Sequence[str]) -> list[float]:
+        """Cosine between a claim and each quote, by the embedder already loaded."""
+        vectors = self.embed_model.get_text_embedding_batch([claim, *quotes])
+        first = vectors[0]
+        norm = sum(x * x for x in first) ** 0.5 or 1.0
+        scores = []
+        for vector in vectors[1:]:
+            other = sum(x * x for x in vector) ** 0.5 or 1.0
+            scores.append(sum(a * b for a, b in zip(first, vector)) / (norm * other))
+        return scores
 
     def paragraph_of(self, citation: Citation) -> tuple[str, str, str]:
-        """The paragraph around a citation, as ``(before, quote, after)``."""
-        text = self._doc_text(citation.source)
-        start = text.rfind("\n", 0, citation.start) + 1
-        end = text.find("\n", citation.end)
-        end = len(text) if end < 0 else end
-        return text[start : citation.start], citation.quote, text[citation.end : end]
+        """The paragraph around a citation, as ``(before, quote, after)``; just the quote when
+        its document changed or left the index since the answer."""
+        record = self.store.records().get(citation.source)
+        if record is None or record.text[citation.start : citation.end] != citation.quote:
+            return "", citation.quote, ""
+        return paragraph_around(record.text, citation.start, citation.end)
 
     # --- managing the corpus folder -----------------------------------------------------------
 
-    def add_documents(self, files: Sequence[str | Path], max_bytes: int = 5_000_000) -> list[str]:
+    def add_documents(self, files: Sequence[str | Path], max_bytes: int | None = None) -> list[str]:
         """Copy files into the corpus folder (names sanitised, types and sizes checked).
 
         Returns the new document ids; call :meth:`index` to index them. Nothing is written
         outside the corpus folder.
         """
-        added = []
-        for source in map(Path, files):
-            name = safe_file_name(source.name)
-            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise CorpusError(
-                    f"{source.name}: unsupported type; use one of {', '.join(SUPPORTED_SUFFIXES)}"
-                )
-            size = source.stat().st_size
-            if size > max_bytes:
-                raise CorpusError(f"{source.name}: {size:,} bytes is over the {max_bytes:,} limit")
-            target = self.corpus_dir / name
-            if target.exists() and target.read_bytes() != source.read_bytes():
-                target = self.corpus_dir / f"{target.stem}-{int(time.time())}{target.suffix}"
-            shutil.copyfile(source, target)
-            added.append(target.relative_to(self.corpus_dir).as_posix())
-        return added
+        return self.corpus.add(files, max_bytes)
 
     def remove_document(self, doc_id: str) -> Path:
         """Take a document out of the collection: its file moves to ``.trash/`` in the corpus
         folder (never deleted), and its chunks leave the index. Returns the file's new path."""
-        source = (self.corpus_dir / doc_id).resolve()
-        if self.corpus_dir not in source.parents or not source.is_file():
-            raise CorpusError(f"no document {doc_id!r} in {self.corpus_dir}")
-        trash = self.corpus_dir / ".trash" / f"{int(time.time())}-{source.name}"
-        trash.parent.mkdir(exist_ok=True)
-        source.rename(trash)
+        moved = self.corpus.trash(doc_id)
         self.index()
-        return trash
+        return moved
 
 
 def _set_torch_threads(n: int) -> None:
@@ -360,10 +297,3 @@ _REFERS_BACK = re.compile(
     r"same|also|else|other)\b|^\s*(and|but|what about|how about)\b",
     re.IGNORECASE,
 )
-
-
-def safe_file_name(name: str) -> str:
-    """A plain file name: no folders, no leading dots, only letters, digits, ``._-``."""
-    name = Path(name.replace("\\", "/")).name
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip("._") or "document.txt"
-    return name[:120]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -23,13 +22,6 @@ _index_option = click.option(
     default=None,
     help="Where the index lives (default: index/).",
 )
-
-
-def _quiet_libraries() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _progress_bar():
@@ -70,23 +62,34 @@ def _print_answer(answer, timings: bool) -> None:
     if answer.citations:
         click.echo("\nSources:")
         for n, c in enumerate(answer.citations, 1):
-            click.echo(f"  [{n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+            where = f"p. {c.page}" if c.page else c.section
+            place = f"{c.source}, {where}" if where else c.source
+            click.echo(f"  [{n}] {c.title} ({place}, chars {c.start}-{c.end})")
             click.echo(f"      “{c.quote}”")
     if answer.unsupported:
         click.echo("\nNot verified against the sources: " + " ".join(answer.unsupported))
     if timings:
-        shown = ", ".join(
-            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in answer.timings.items()
-        )
-        click.echo(f"\n[timings] {shown}", err=True)
+        shown = ", ".join(f"{k}={v:.2f}" for k, v in answer.timings.items())
+        u = answer.usage
+        tokens = f"{u.prompt_tokens} pre-filled, {u.cached_tokens} cached, "
+        tokens += f"{u.completion_tokens} generated"
+        click.echo(f"\n[timings] {shown}; tokens: {tokens}", err=True)
 
 
 @click.group()
 @click.version_option(package_name="assistant")
-def cli() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Log retrieval hits, prompt tokens and timings on stderr (ASSISTANT_LOG_LEVEL=INFO).",
+)
+def cli(verbose: bool) -> None:
     """Answer questions from your documents, with verified citations. Fully offline."""
-    _quiet_libraries()
+    from .config import configure_logging, offline_environment
+
+    offline_environment()
+    configure_logging("INFO" if verbose else None)
 
 
 @cli.command()
@@ -117,7 +120,8 @@ def ask(question, corpus, index_dir, as_json, timings):
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         if timings:
-            click.echo(json.dumps({"timings": answer.timings}), err=True)
+            usage = answer.to_dict()["usage"]
+            click.echo(json.dumps({"timings": answer.timings, "usage": usage}), err=True)
     else:
         _print_answer(answer, timings)
 
@@ -188,10 +192,19 @@ def llm_server(host, port):
 
 @cli.command("eval")
 @click.option(
+    "--set",
+    "set_names",
+    type=click.Choice(["golden", "pydocs", "all"]),
+    default="all",
+    show_default=True,
+    help="Which bundled golden set to run: golden (bundled corpus), pydocs (Debian's Python "
+    "docs, a subset), or all.",
+)
+@click.option(
     "--golden",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
-    help="Golden set (JSON lines); default: evals/golden.jsonl.",
+    help="Your own golden set (JSON lines), asked of --corpus, instead of the bundled sets.",
 )
 @_corpus_option
 @_index_option
@@ -200,7 +213,7 @@ def llm_server(host, port):
     type=click.Path(path_type=Path),
     default=Path("eval-out"),
     show_default=True,
-    help="Folder for results.jsonl, summary.json, junit.xml, report.md.",
+    help="Folder for results.jsonl, summary.json, junit.xml, report.md (one subfolder a set).",
 )
 @click.option(
     "--thresholds",
@@ -212,7 +225,7 @@ def llm_server(host, port):
     "--baseline",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
-    help="A baseline.json to report per-question regressions against.",
+    help="A baseline.json (one entry a question id) to report regressions against.",
 )
 @click.option(
     "--write-baseline",
@@ -220,34 +233,57 @@ def llm_server(host, port):
     default=None,
     help="Save this run as a baseline file.",
 )
-def eval_command(golden, corpus, index_dir, out, thresholds, baseline, write_baseline):
-    """Run the golden questions through the real pipeline and gate on the metrics."""
+def eval_command(set_names, golden, corpus, index_dir, out, thresholds, baseline, write_baseline):
+    """Run golden questions through the real pipeline and gate on each set's metrics."""
     from . import evaluation as ev
+    from .config import default_index_dir
 
-    default_golden, default_thresholds = ev.default_paths()
-    items = ev.load_golden(golden or default_golden)
-    bounds = ev.load_thresholds(thresholds or default_thresholds)
-    bot = _open(corpus, index_dir, progress=False)
-    bot.warm_up()
-    results = []
-    for n, item in enumerate(items, 1):
-        result = ev.run_question(bot, item)
-        results.append(result)
-        mark = "ok  " if result.passed else "FAIL"
-        click.echo(f"[{n:>3}/{len(items)}] {mark} {item.id}: {result.error or result.answer}",
-                   err=True)  # fmt: skip
-    summary = ev.summarize(results)
-    failures = ev.gate(summary, bounds)
-    regressed = ev.regressions(results, json.loads(baseline.read_text())) if baseline else []
-    ev.write_reports(out, results, summary, failures, regressed)
-    if write_baseline:
-        write_baseline.write_text(json.dumps(ev.baseline_from(results, summary), indent=2) + "\n")
-    click.echo(ev.markdown_report(results, summary, failures, regressed).split("## Questions")[0])
-    for question in regressed:
-        click.echo(f"regression: {question} passed in the baseline and fails now", err=True)
-    if failures:
+    _, default_thresholds = ev.default_paths()
+    if golden:
+        sets = [ev.EvalSet("custom", golden, corpus)]
+    else:
+        bundled = ev.eval_sets()
+        sets = list(bundled.values()) if set_names == "all" else [bundled[set_names]]
+    base = index_dir or default_index_dir()
+    before = json.loads(baseline.read_text()) if baseline else {}
+    all_results, failed = [], False
+    for eval_set in sets:
+        bounds = ev.load_thresholds(thresholds or default_thresholds, eval_set.name)
+        items = ev.load_golden(eval_set.questions)
+        if eval_set.name == "golden":
+            where, set_index = corpus, index_dir
+        else:
+            where = ev.prepare_corpus(eval_set, base / f"eval-{eval_set.name}-corpus")
+            set_index = base / f"eval-{eval_set.name}"
+        bot = _open(where, set_index, progress=False)
+        bot.warm_up()
+        results = []
+        for n, item in enumerate(items, 1):
+            result = ev.run_question(bot, item)
+            results.append(result)
+            mark = "ok  " if result.passed else "FAIL"
+            click.echo(f"[{eval_set.name} {n:>3}/{len(items)}] {mark} {item.id}: "
+                       f"{result.error or result.answer}", err=True)  # fmt: skip
+        del bot
+        summary = ev.summarize(results)
+        failures = ev.gate(summary, bounds)
+        regressed = ev.regressions(results, before)
+        target = out if len(sets) == 1 else out / eval_set.name
+        ev.write_reports(target, results, summary, failures, regressed)
+        report = ev.markdown_report(results, summary, failures, regressed)
+        click.echo(f"\n## {eval_set.name}\n" + report.split("## Questions")[0])
+        for question in regressed:
+            click.echo(f"regression: {question} passed in the baseline and fails now", err=True)
         for failure in failures:
-            click.echo(f"eval gate: {failure}", err=True)
+            click.echo(f"eval gate ({eval_set.name}): {failure}", err=True)
+        failed |= bool(failures)
+        all_results += results
+    if write_baseline:
+        summary = ev.summarize(all_results)
+        write_baseline.write_text(
+            json.dumps(ev.baseline_from(all_results, summary), indent=2) + "\n"
+        )
+    if failed:
         sys.exit(1)
 
 

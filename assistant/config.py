@@ -22,6 +22,36 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"the packaged folder {name!r} is missing; reinstall the assistant")
 
 
+def offline_environment() -> None:
+    """Environment for running offline: weights come only from installed packages, and the
+    libraries neither reach for a hub nor print progress bars. Set where the process starts
+    (CLI, Assistant, bench); variables the user set are kept."""
+    import os
+
+    for name, value in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("TRANSFORMERS_OFFLINE", "1"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+        ("TRANSFORMERS_VERBOSITY", "error"),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+    ):
+        os.environ.setdefault(name, value)
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Send the assistant's log lines to stderr at ``level`` (default: ASSISTANT_LOG_LEVEL)."""
+    import logging
+
+    level = (level or Settings().log_level).upper()
+    logger = logging.getLogger("assistant")
+    logger.setLevel(level)
+    if not any(getattr(h, "_assistant", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._assistant = True  # type: ignore[attr-defined]  (added once)
+        logger.addHandler(handler)
+
+
 def default_index_dir() -> Path:
     """``index/`` in a source checkout, else a folder in the user's data directory."""
     if (_CHECKOUT_ROOT / "pyproject.toml").is_file():
@@ -102,9 +132,9 @@ class Settings(BaseSettings):
         "(stable, so the LLM's prompt cache is reused); 0 disables.",
     )
     context_tokens: int = Field(
-        250,
+        700,
         ge=50,
-        description="Token budget for the sentence windows around retrieved passages, used "
+        description="Token budget for the retrieved passages (whole chunks, best first), used "
         "when the collection is larger than full_context_tokens.",
     )
     chunk_words: int = Field(
@@ -116,12 +146,28 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         20_000_000, ge=1, description="Files larger than this are skipped when indexing."
     )
+    max_upload_bytes: int = Field(
+        5_000_000, ge=1, description="Largest file the UI and add_documents accept."
+    )
     support_threshold: float = Field(
         0.5,
         ge=0.0,
         le=1.0,
-        description="Share of an answer sentence's content words a quote must contain "
-        "to count as its support.",
+        description="Share of an answer sentence's content words (stemmed, numbers as "
+        "digits) that up to three quotes and their headings must hold to support it; every "
+        "number and name it states must be among them.",
+    )
+    semantic_support: bool = Field(
+        True,
+        description="Also accept a paraphrased answer sentence when the embedder finds it "
+        "close in meaning (cosine >= min_similarity) to one quote holding all its numbers and "
+        "names and a quarter of its words.",
+    )
+    min_similarity: float = Field(
+        0.6, ge=0.0, le=1.0, description="Cosine a paraphrase needs; see semantic_support."
+    )
+    log_level: str = Field(
+        "WARNING", description="Level of the assistant's log lines on stderr (DEBUG, INFO, …)."
     )
 
     def resolved_corpus_dir(self) -> Path:

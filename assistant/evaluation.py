@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import statistics
 import time
 import tomllib
@@ -71,7 +72,7 @@ def includes(text: str, alternatives: list[list[str]]) -> bool:
 
     Citation markers are ignored and numbers match whole: "5" is not found in "[5]" or "25".
     """
-    from .answer import MARKER
+    from .verify import MARKER
 
     lowered = MARKER.sub("", text).lower()
 
@@ -248,9 +249,58 @@ def default_paths() -> tuple[Path, Path]:
     return evals / "golden.jsonl", evals / "thresholds.toml"
 
 
-def load_thresholds(path: Path) -> dict:
+def load_thresholds(path: Path, name: str = "golden") -> dict:
+    """The bounds of the set ``name`` (a ``[name.minimum]`` table and so on); a file with
+    top-level ``[minimum]``/``[maximum]`` tables applies to every set."""
     with path.open("rb") as fh:
-        return tomllib.load(fh)
+        data = tomllib.load(fh)
+    return data.get(name, {}) if name in data else data
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A golden set and the collection it is asked of."""
+
+    name: str
+    questions: Path
+    corpus: Path | None  # None: the bundled corpus
+    pages: list[str] | None = None  # only these files of ``corpus`` (a CI-sized subset)
+
+
+PYDOCS_DIR = Path("/usr/share/doc/python3.11/html")
+
+
+def eval_sets(pydocs_dir: Path = PYDOCS_DIR) -> dict[str, EvalSet]:
+    """The bundled sets: ``golden`` on the bundled corpus, ``pydocs`` on a subset of Debian's
+    Python 3.11 documentation (package python3.11-doc), real HTML nobody here wrote."""
+    evals = data_dir("evals")
+    pages = (evals / "pydocs-pages.txt").read_text(encoding="utf-8").split()
+    return {
+        "golden": EvalSet("golden", evals / "golden.jsonl", None),
+        "pydocs": EvalSet("pydocs", evals / "pydocs.jsonl", pydocs_dir, pages),
+    }
+
+
+def prepare_corpus(eval_set: EvalSet, target: Path) -> Path | None:
+    """The folder to index for ``eval_set``: its pages copied into ``target`` (kept as they
+    are when unchanged, so the index is reused), or None for the bundled corpus."""
+    from .errors import CorpusError
+
+    if eval_set.corpus is None:
+        return None
+    if not eval_set.corpus.is_dir():
+        raise CorpusError(
+            f"the {eval_set.name} eval reads {eval_set.corpus}, which is missing; install it "
+            "(apt-get install python3.11-doc) or run another set (--set golden)"
+        )
+    if eval_set.pages is None:
+        return eval_set.corpus
+    for page in eval_set.pages:
+        source, copy = eval_set.corpus / page, target / page
+        if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, copy)
+    return target
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -326,3 +376,38 @@ def markdown_report(results, summary, failures, regressed) -> str:
 
 def baseline_from(results: list[Result], summary: dict) -> dict:
     return {"summary": summary, "passed": {r.id: r.passed for r in results}}
+
+
+# --- calibrating verification -------------------------------------------------------------------
+
+
+def support_scores(path: Path, rules=None) -> dict:
+    """Precision and recall of the verifier on labelled ``(claim, quote, supported)`` pairs
+    (``evals/support.jsonl``, built from real answers): each claim is checked against its
+    quote alone, under its heading, as verification checks answer sentences."""
+    from llama_index.core.schema import TextNode
+
+    from .prompts import Passage
+    from .verify import SupportRules, find_support
+
+    rules = rules or SupportRules()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    outcomes = []
+    for row in rows:
+        metadata = {"doc_id": "q", "start": 0, "title": row.get("heading", "")}
+        passage = Passage(1, TextNode(id_="q", text=row["quote"], metadata=metadata))
+        said = bool(find_support(row["claim"], [passage], {"q": row["quote"]}.get, rules))
+        outcomes.append((said, bool(row["supported"]), row.get("kind", "")))
+    true_pos = sum(said and truth for said, truth, _ in outcomes)
+    said_yes = sum(said for said, _, _ in outcomes)
+    truly = sum(truth for _, truth, _ in outcomes)
+    return {
+        "pairs": len(rows),
+        "precision": round(_share(true_pos, said_yes), 3),
+        "recall": round(_share(true_pos, truly), 3),
+        "wrong": [
+            f"{kind}: {row['claim']}"
+            for (said, truth, kind), row in zip(outcomes, rows)
+            if said != truth
+        ],  # fmt: skip
+    }

@@ -7,7 +7,6 @@ Every offset is into the *cleaned* document text, so
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -37,6 +36,16 @@ class Document:
     date: str | None
     sha256: str  # of the raw file bytes
     sentences: list[Span] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading: its line starts at ``start`` in the document text."""
+
+    start: int
+    level: int  # 1 for a page title, 2 for its sections, …
+    text: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class Chunk:
     start: int
     end: int
     text: str
+    section: str = ""  # heading path where the chunk starts, "Usage › Options"
 
 
 # --- cleaning -------------------------------------------------------------------------------
@@ -170,7 +180,12 @@ def _add_span(spans: list[Span], text: str, start: int, end: int, offset: int) -
 
 
 def chunk_document(doc: Document, max_words: int) -> list[Chunk]:
-    """Pack whole sentences into chunks of at most ``max_words`` words; long sentences are cut."""
+    """Pack whole sentences into chunks of at most ``max_words`` words; long sentences are cut.
+
+    A heading always starts a new chunk, and a chunk more than half full ends at a paragraph
+    break rather than in the middle of the next paragraph, so a chunk keeps to one subject.
+    """
+    heading_levels = {h.start: h.level for h in doc.headings}
     pieces: list[Span] = []
     for sentence in doc.sentences:
         pieces.extend(_cut_long(sentence, max_words))
@@ -179,7 +194,13 @@ def chunk_document(doc: Document, max_words: int) -> list[Chunk]:
     words = 0
     for piece in pieces:
         n = len(piece.text.split())
-        if group and words + n > max_words:
+        new_paragraph = bool(group) and "\n\n" in doc.text[group[-1].end : piece.start]
+        if group and (
+            words + n > max_words
+            or heading_levels.get(piece.start, 99) <= 6
+            or (piece.start in heading_levels and words >= max_words // 3)
+            or (new_paragraph and words > max_words // 2 and words + n > 0.8 * max_words)
+        ):
             chunks.append(_make_chunk(doc, group, len(chunks)))
             group, words = [], 0
         group.append(piece)
@@ -187,6 +208,18 @@ def chunk_document(doc: Document, max_words: int) -> list[Chunk]:
     if group:
         chunks.append(_make_chunk(doc, group, len(chunks)))
     return chunks
+
+
+def section_path(headings: list[Heading], position: int, title: str = "") -> str:
+    """The headings in force at ``position``, outermost first ("Usage › Options"); the page
+    title is left out, since it is shown on its own."""
+    path: list[Heading] = []
+    for heading in headings:
+        if heading.start > position:
+            break
+        path = [h for h in path if h.level < heading.level] + [heading]
+    names = [h.text for h in path if h.text != title]
+    return " › ".join(names)
 
 
 def _cut_long(span: Span, max_words: int) -> list[Span]:
@@ -205,60 +238,153 @@ def _make_chunk(doc: Document, group: list[Span], position: int) -> Chunk:
     start, end = group[0].start, group[-1].end
     text = doc.text[start:end]
     digest = hashlib.sha1(f"{doc.doc_id}\0{start}\0{text}".encode()).hexdigest()[:12]
-    return Chunk(f"{doc.doc_id}#{position}-{digest}", doc.doc_id, start, end, text)
+    section = section_path(doc.headings, start, doc.title)
+    return Chunk(f"{doc.doc_id}#{position}-{digest}", doc.doc_id, start, end, text, section)
+
+
+HEADING_MARK = "\x02"  # starts a heading line, followed by its level and a space, until read
+
+
+def take_headings(text: str) -> tuple[str, list[Heading]]:
+    """Remove the heading marks from ``text`` and return where each heading line starts."""
+    out: list[str] = []
+    headings: list[Heading] = []
+    length = 0
+    for line in text.split("\n"):
+        if line.startswith(HEADING_MARK):
+            level, _, line = line[1:].partition(" ")
+            line = line.strip()
+            if line:
+                headings.append(Heading(length, int(level or 1), line))
+        out.append(line)
+        length += len(line) + 1
+    text = "\n".join(out)
+    lead = len(text) - len(text.lstrip())
+    headings = [Heading(h.start - lead, h.level, h.text) for h in headings if h.start >= lead]
+    return text.strip(), headings
 
 
 # --- reading files ---------------------------------------------------------------------------
 
 
 class _HTMLText(HTMLParser):
-    """Visible text of an HTML page, block elements on their own lines."""
+    """The main text of an HTML page: block elements on their own lines, headings marked.
 
-    _SKIP = {"script", "style", "nav", "footer", "header", "form", "aside", "noscript", "svg"}
+    Page furniture is left out by tag (script, nav, footer, form, …), by ARIA role
+    (navigation, search, banner, contentinfo, complementary) and by class names that mark it
+    (sidebar, related links, breadcrumbs, cookie banners, comments, share buttons, the "¶" of
+    heading anchors). When the page marks its main content (``<main>``, ``<article>`` or
+    ``role="main"``), only that is read.
+    """
+
+    _SKIP = {"script", "style", "nav", "footer", "header", "form", "aside", "noscript", "svg",
+             "button", "template", "iframe"}  # fmt: skip
+    _SKIP_ROLES = {"navigation", "search", "banner", "contentinfo", "complementary"}
+    _SKIP_CLASS = re.compile(
+        r"(?:^|[\s_-])(?:sidebar|sphinxsidebar|related|footer|headerlink|breadcrumbs?|cookie\w*"
+        r"|comments?|share|sharing|social|menu|nav|navbar|skip-link|advert\w*)(?:$|[\s_-])",
+        re.IGNORECASE,
+    )
     _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
-              "article", "blockquote", "pre", "title", "ul", "ol", "table"}  # fmt: skip
+              "article", "main", "blockquote", "pre", "ul", "ol", "table", "dl", "dt", "dd",
+              "figcaption", "caption", "hr"}  # fmt: skip
+    _VOID = {"br", "img", "input", "meta", "link", "hr", "area", "base", "col", "embed",
+             "source", "track", "wbr", "param"}  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, main_only: bool) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.title = ""
+        self._stack: list[tuple[str, bool, bool]] = []  # (tag, skips, is main)
         self._skip = 0
-        self._tag = ""
+        self.main_only = main_only
+        self._main = 0 if main_only else 1
+        self._pre = 0
+        self._lists = 0  # depth of definition lists
+        self._in_title = False
 
     def handle_starttag(self, tag, attrs):
-        self._tag = tag
-        if tag in self._SKIP:
-            self._skip += 1
-        elif tag in self._BLOCK:
+        if tag == "title":
+            self._in_title = True
+        if tag in self._VOID:
+            if tag in ("br", "hr") and self._visible():
+                self.parts.append("\n")
+            return
+        attrs = dict(attrs)
+        skips = (
+            tag in self._SKIP
+            or attrs.get("role") in self._SKIP_ROLES
+            or bool(self._SKIP_CLASS.search(attrs.get("class") or ""))
+            or attrs.get("aria-hidden") == "true"
+        )
+        is_main = tag in ("main", "article") or attrs.get("role") == "main"
+        self._stack.append((tag, skips, is_main))
+        self._skip += skips
+        self._main += is_main
+        self._pre += tag == "pre"
+        self._lists += tag == "dl"
+        if not self._visible():
+            return
+        if tag in self._BLOCK:
             self.parts.append("\n")
-        if tag == "li" and not self._skip:
+        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
+            self.parts.append(f"{HEADING_MARK}{tag[1]} ")
+        elif tag == "dt":  # a defined term heads its definition, below any h1-h6
+            self.parts.append(f"{HEADING_MARK}{6 + self._lists} ")
+        elif tag == "li":
             self.parts.append("- ")
 
     def handle_endtag(self, tag):
-        if tag in self._SKIP and self._skip:
-            self._skip -= 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
+        if tag == "title":
+            self._in_title = False
+        if not any(t == tag for t, _, _ in self._stack):
+            return  # a stray end tag
+        while self._stack:
+            open_tag, skips, is_main = self._stack.pop()
+            visible = self._visible()
+            self._skip -= skips
+            self._main -= is_main
+            self._pre -= open_tag == "pre"
+            self._lists -= open_tag == "dl"
+            if visible and open_tag in self._BLOCK:
+                self.parts.append("\n")
+            if open_tag == tag:
+                break
 
     def handle_data(self, data):
-        if self._tag == "title" and not self.title:
-            self.title = data.strip()
-            return
-        if not self._skip:
-            self.parts.append(re.sub(r"\s+", " ", data))
+        if self._in_title:
+            self.title += data
+        elif self._visible():
+            self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
+
+    def _visible(self) -> bool:
+        return not self._skip and self._main > 0 and not self._in_title
 
 
-def _html_to_text(raw: str) -> str:
-    parser = _HTMLText()
+_MAIN_CONTENT = re.compile(r"<main[\s>]|<article[\s>]|role=[\"']main[\"']", re.IGNORECASE)
+
+
+def _html_to_text(raw: str) -> tuple[str, str]:
+    """The page's main text (headings marked) and its ``<title>``."""
+    parser = _HTMLText(main_only=bool(_MAIN_CONTENT.search(raw)))
     parser.feed(raw)
-    text = html.unescape("".join(parser.parts))
-    return "\n".join(line.strip() for line in text.split("\n"))
+    parser.close()
+    text = "".join(parser.parts)
+    if not text.strip() and parser.main_only:  # a main element with no text in it
+        parser = _HTMLText(main_only=False)
+        parser.feed(raw)
+        parser.close()
+        text = "".join(parser.parts)
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    return "\n".join(lines), parser.title.strip()
 
 
 def _markdown_to_text(raw: str) -> str:
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", raw)  # images
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links
-    text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(
+        r"^(#{1,6})\s+", lambda m: f"{HEADING_MARK}{len(m[1])} ", text, flags=re.MULTILINE
+    )
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     return re.sub(r"^```.*$", "", text, flags=re.MULTILINE)
 
@@ -280,14 +406,17 @@ def read_document(path: Path, root: Path, max_bytes: int = 20_000_000) -> Docume
     except UnicodeDecodeError as exc:
         raise DocumentError(f"not UTF-8 text (bad byte at {exc.start})") from exc
     suffix = path.suffix.lower()
+    page_title = ""
     if suffix in (".html", ".htm"):
-        raw = _html_to_text(raw)
+        raw, page_title = _html_to_text(raw)
     elif suffix in (".md", ".markdown"):
         raw = _markdown_to_text(raw)
-    text = clean_text(raw)
-    if not text:
+    text, headings = take_headings(clean_text(raw))
+    if not text.strip():
         raise DocumentError("no text left after cleaning")
-    title, date = extract_title_and_date(text, fallback=path.stem)
+    title, date = extract_title_and_date(text, fallback=page_title or path.stem)
+    if headings and headings[0].level == 1:
+        title = headings[0].text
     return Document(
         doc_id=doc_id,
         text=text,
@@ -295,6 +424,7 @@ def read_document(path: Path, root: Path, max_bytes: int = 20_000_000) -> Docume
         date=date,
         sha256=hashlib.sha256(data).hexdigest(),
         sentences=split_sentences(text),
+        headings=headings,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import queue
 import secrets
@@ -31,6 +32,7 @@ from .errors import LLMUnavailableError, ModelError
 from .models import sha256_of
 
 _DONE = object()
+log = logging.getLogger(__name__)
 
 
 class LlamaEngine:
@@ -190,6 +192,23 @@ class LlamaEngine:
             cancelled.set()
 
 
+def llm_from_settings(settings, long_prompt: bool = False):
+    """The configured LlamaIndex ``LLM``: an OpenAI-compatible server when ``llm_url`` is set,
+    else the in-process engine, tuned for a long fixed prompt or short retrieved ones."""
+    s = settings
+    if s.llm_url:
+        return RemoteLLM(
+            base_url=s.llm_url,
+            model=s.llm_model,
+            api_key=s.llm_api_key,
+            timeout=s.llm_timeout,
+            max_tokens=s.max_answer_tokens,
+            temperature=s.temperature,
+        )
+    engine = LlamaEngine.from_settings(s, long_prompt=long_prompt)
+    return LlamaCppLLM(engine, max_tokens=s.max_answer_tokens, temperature=s.temperature)
+
+
 class PromptCache:
     """Pre-filled prompts kept on disk, so a new process skips pre-filling a fixed context.
 
@@ -211,9 +230,10 @@ class PromptCache:
                 if sha256_of(path)[:16] == path.stem.rsplit("-", 1)[1]:
                     self._slot_action("restore", path.name)
                     os.utime(path)  # recently used: kept by _prune
+                    log.info("restored the pre-filled context from %s", path)
                     return True
-            except (OSError, ValueError):  # urllib errors are OSErrors
-                pass
+            except (OSError, ValueError) as exc:  # urllib errors are OSErrors
+                log.warning("cannot restore %s (%s); pre-filling instead", path, exc)
             path.unlink(missing_ok=True)  # damaged, or llama.cpp refused it: pre-fill again
         return False
 
@@ -223,7 +243,9 @@ class PromptCache:
         try:
             self._slot_action("save", partial.name)
             os.replace(partial, self.directory / f"{key}-{sha256_of(partial)[:16]}.bin")
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            log.warning("cannot save the pre-filled context (%s); it is pre-filled again next "
+                        "time", exc)  # fmt: skip
             partial.unlink(missing_ok=True)
             return False
         self._prune()
@@ -290,11 +312,33 @@ class LlamaCppLLM(_ChatLLM):
     """LlamaIndex ``LLM`` over a :class:`LlamaEngine`, so stock LlamaIndex components can use it."""
 
     _engine: LlamaEngine = PrivateAttr()
+    _prefilled: str | None = PrivateAttr(default=None)
+    _prefill_lock: Any = PrivateAttr()
 
     def __init__(self, engine: LlamaEngine, **kwargs: Any):
         kwargs.setdefault("context_window", engine.n_ctx)
         super().__init__(**kwargs)
         self._engine = engine
+        self._prefill_lock = threading.Lock()
+
+    def ensure_prefilled(self, messages: Sequence[ChatMessage], compute: bool = True) -> None:
+        """Have the engine hold ``messages`` pre-filled, so the next prompt that starts with
+        them pre-fills only the rest: restored from the prompt cache on disk when it has
+        them, else computed (and saved there). With ``compute=False`` and no prompt cache,
+        nothing is done: the next question pre-fills them anyway."""
+        cache = self._engine.prompt_cache
+        if cache is None and not compute:
+            return
+        key = self._engine.state_key(messages)
+        with self._prefill_lock:
+            if self._prefilled == key:
+                return
+            if not (cache and cache.restore(key)):
+                log.info("pre-filling the fixed context")
+                self.chat(messages, max_tokens=1)
+                if cache:
+                    cache.save(key)
+            self._prefilled = key
 
     @property
     def engine(self) -> LlamaEngine:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
+import threading
 from typing import Any
 
 from llama_index.core import QueryBundle, VectorStoreIndex
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, TextNode
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+_TOKEN = re.compile(r"\d+(?:[.,:]\d+)*(?:st|nd|rd|th)?\b|[a-z][a-z0-9]*")
 STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have he her his how i in into is it its "
     "of on or over she so than that the their them there these they this to was were what when "
@@ -19,21 +18,62 @@ STOPWORDS = frozenset(
     "under up out any all also can could should may might much many more most other some such "
     "only own same not no nor very just than too as well also s t".split()
 )
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+          "fifteen sixteen seventeen eighteen nineteen").split()  # fmt: skip
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+             "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
+             "nineteenth twentieth").split()  # fmt: skip
+NUMBER_WORDS = {
+    **{w: str(i) for i, w in enumerate(_UNITS)},
+    **{w: str(20 + 10 * i) for i, w in enumerate(_TENS)},
+    **{w: str(i) for i, w in enumerate(_ORDINALS)},
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
+    "once": "1",
+    "twice": "2",
+    "dozen": "12",
+}
+_stemmers = threading.local()
+
+
+def _stem(word: str) -> str:
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:  # a PyStemmer object is not safe to share between threads
+        import Stemmer
+
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return stemmer.stemWord(word)
+
+
+def normalize(token: str) -> str:
+    """One token as it is compared: numbers as digits (``"three"``, ``"3rd"`` → ``"3"``,
+    ``"1,000"`` → ``"1000"``), words stemmed (``"visited"`` → ``"visit"``)."""
+    if token[0].isdigit():
+        return re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", token).replace(",", "")
+    return NUMBER_WORDS.get(token) or _stem(token)
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase content words, lightly stemmed (shared by BM25 and support scoring)."""
-    return [_fold(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+    """Lowercase content words, stemmed, numbers as digits (shared by BM25 and verification).
+
+    Compounds count as their parts: "three-day" gives ``["3", "day"]`` and ``lru_cache``
+    ``["lru", "cach"]``, so a claim matches a source however it joins the words.
+    """
+    tokens: list[str] = []
+    for raw in _TOKEN.findall(text.lower()):
+        if raw in STOPWORDS:
+            continue
+        token = normalize(raw)
+        if raw in _SCALES and tokens and tokens[-1].isdigit():
+            tokens[-1] = str(int(tokens[-1]) * int(token))  # "one million" is 1000000
+            continue
+        tokens.append(token)
+    return tokens
 
 
-def _fold(token: str) -> str:
-    # "named", "names" and "name" all become "nam"; a stem keeps at least three letters.
-    if token.endswith("ss"):
-        return token
-    for suffix in ("ing", "ed", "es", "s", "e"):
-        if len(token) >= len(suffix) + 3 and token.endswith(suffix):
-            return token[: -len(suffix)]
-    return token
+_SCALES = ("hundred", "thousand", "million")
 
 
 class BM25Retriever(BaseRetriever):
@@ -47,18 +87,8 @@ class BM25Retriever(BaseRetriever):
         self._top_k = top_k
         self._bm25 = bm25s.BM25()
         corpus = [tokenize(n.get_content()) for n in nodes]
-        self._doc_freq = Counter(t for tokens in corpus for t in set(tokens))
         if nodes:
             self._bm25.index(corpus, show_progress=False)
-
-    def term_weights(self, text: str) -> dict[str, float]:
-        """BM25's inverse document frequency of each content word of ``text``: rare names
-        weigh more than words every chunk shares."""
-        n = len(self._nodes)
-        return {
-            t: math.log(1 + (n - self._doc_freq[t] + 0.5) / (self._doc_freq[t] + 0.5))
-            for t in set(tokenize(text))
-        }
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         tokens = tokenize(query_bundle.query_str)
@@ -83,10 +113,13 @@ class HybridRetriever(BaseRetriever):
         self._top_k = top_k
         self._k = k
 
-    def term_weights(self, text: str) -> dict[str, float]:
-        return self._sparse.term_weights(text)
-
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self.fuse(query_bundle)[: self._top_k]
+
+    def fuse(self, query_bundle: QueryBundle | str) -> list[NodeWithScore]:
+        """Every node either retriever found, best first (``retrieve`` keeps ``top_k``)."""
+        if isinstance(query_bundle, str):
+            query_bundle = QueryBundle(query_bundle)
         fused: dict[str, float] = {}
         nodes: dict[str, Any] = {}
         for results in (self._dense.retrieve(query_bundle), self._sparse.retrieve(query_bundle)):
@@ -94,7 +127,7 @@ class HybridRetriever(BaseRetriever):
                 node_id = hit.node.node_id
                 fused[node_id] = fused.get(node_id, 0.0) + 1.0 / (self._k + rank + 1)
                 nodes.setdefault(node_id, hit.node)
-        best = sorted(fused, key=lambda nid: (-fused[nid], nid))[: self._top_k]
+        best = sorted(fused, key=lambda nid: (-fused[nid], nid))
         return [NodeWithScore(node=nodes[nid], score=fused[nid]) for nid in best]
 
 

@@ -32,7 +32,7 @@ from .ingest import (
 
 MANIFEST = "manifest.json"
 CHROMA_DIR = "chroma"
-_FORMAT = 1
+_FORMAT = 2  # 2: chunks carry their section path
 
 
 @dataclass
@@ -44,11 +44,14 @@ class DocRecord:
     title: str
     date: str | None
     text: str
-    chunks: list[tuple[str, int, int]]  # (chunk_id, start, end)
+    chunks: list[tuple[str, int, int, str]]  # (chunk_id, start, end, section)
     indexed_at: str
 
     def chunk_objects(self) -> list[Chunk]:
-        return [Chunk(cid, self.doc_id, s, e, self.text[s:e]) for cid, s, e in self.chunks]
+        return [
+            Chunk(cid, self.doc_id, s, e, self.text[s:e], section)
+            for cid, s, e, section in self.chunks
+        ]
 
 
 @dataclass
@@ -76,10 +79,12 @@ class SyncReport:
 
 
 def chunk_node(chunk: Chunk, record: DocRecord | Document) -> TextNode:
-    """A LlamaIndex node for a chunk; only the title joins the text in the embedding."""
+    """A LlamaIndex node for a chunk; the title and section path join the text in the
+    embedding, so a chunk that only says "it" is still found by what it is about."""
     metadata = {
         "doc_id": chunk.doc_id,
         "title": record.title,
+        "section": chunk.section,
         "date": record.date or "",
         "start": chunk.start,
         "end": chunk.end,
@@ -101,13 +106,15 @@ class Store:
     def __init__(
         self,
         index_dir: Path,
-        embed_model: Any,
+        embedder: Callable[[], Any],
         collection: str = "assistant",
         chroma_url: str | None = None,
         chunk_words: int = 110,
+        max_file_bytes: int = 20_000_000,
     ):
         self.index_dir = index_dir
-        self.embed_model = embed_model
+        self._embedder = embedder  # called when a sync first embeds: reading needs no model
+        self.max_file_bytes = max_file_bytes
         self.collection_name = collection
         self.chroma_url = chroma_url
         self.chunk_words = chunk_words
@@ -179,9 +186,7 @@ class Store:
             return {}
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            if data.get("format") != _FORMAT:
-                raise ValueError(f"unknown manifest format {data.get('format')!r}")
-            if data.get("chunk_words") != self.chunk_words:
+            if data.get("format") != _FORMAT or data.get("chunk_words") != self.chunk_words:
                 return {}  # chunking changed: every document is re-chunked
             return {
                 d["doc_id"]: DocRecord(**{**d, "chunks": [tuple(c) for c in d["chunks"]]})
@@ -230,7 +235,6 @@ class Store:
         corpus_dir: Path,
         rebuild: bool = False,
         progress: Callable[[int, int, str], None] | None = None,
-        max_file_bytes: int = 20_000_000,
     ) -> SyncReport:
         """Bring the index in line with ``corpus_dir``: add new, replace changed, drop deleted."""
         began = time.perf_counter()
@@ -253,7 +257,7 @@ class Store:
                 if old and old.sha256 == file_sha256(path):
                     report.unchanged.append(doc_id)
                     continue
-                doc = read_document(path, corpus_dir, max_file_bytes)
+                doc = read_document(path, corpus_dir, self.max_file_bytes)
             except (DocumentError, OSError) as exc:
                 report.skipped.append((doc_id, str(exc)))
                 continue
@@ -291,7 +295,7 @@ class Store:
                 report.chunks_removed += len(records[doc.doc_id].chunks)
         nodes = [chunk_node(chunk, doc) for doc, chunks in pending for chunk in chunks]
         texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
-        for node, embedding in zip(nodes, self.embed_model.get_text_embedding_batch(texts)):
+        for node, embedding in zip(nodes, self._embedder().get_text_embedding_batch(texts)):
             node.embedding = embedding
         self.vector_store.add(nodes)
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -304,7 +308,7 @@ class Store:
                 title=doc.title,
                 date=doc.date,
                 text=doc.text,
-                chunks=[(c.chunk_id, c.start, c.end) for c in chunks],
+                chunks=[(c.chunk_id, c.start, c.end, c.section) for c in chunks],
                 indexed_at=now,
             )
         self._write_manifest(records)  # only after Chroma holds every chunk it lists
@@ -312,7 +316,7 @@ class Store:
     def _drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
         """Remove Chroma entries the manifest does not list; re-index documents missing chunks."""
         stored = set(self.collection.get(include=[])["ids"])
-        expected = {cid for r in records.values() for cid, _, _ in r.chunks}
+        expected = {c[0] for r in records.values() for c in r.chunks}
         orphans = sorted(stored - expected)
         for start in range(0, len(orphans), 1000):
             self.collection.delete(ids=orphans[start : start + 1000])

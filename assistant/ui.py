@@ -12,9 +12,10 @@ import re
 import socket
 from pathlib import Path
 
-from .answer import Answer
 from .api import Assistant
 from .errors import AssistantError
+from .ingest import SUPPORTED_SUFFIXES
+from .results import Answer
 
 CSS = """
 .cite { font-weight: 600; text-decoration: none; padding: 0 1px; }
@@ -56,7 +57,7 @@ def render_sources(bot: Assistant, answer: Answer | None) -> str:
     for n, citation in enumerate(answer.citations, 1):
         before, quote, after = bot.paragraph_of(citation)
         meta = " · ".join(
-            html.escape(part) for part in (citation.source, citation.date or "") if part
+            html.escape(part) for part in (citation.locator, citation.date or "") if part
         )
         blocks.append(
             f'<div class="source" id="src-{n}"><div class="head">'
@@ -159,7 +160,7 @@ def build_app(bot: Assistant):
             upload = gr.File(
                 label="Add .txt, .md or .html files",
                 file_count="multiple",
-                file_types=[".txt", ".md", ".markdown", ".html", ".htm"],
+                file_types=list(SUPPORTED_SUFFIXES),
                 elem_id="upload",
             )
             add = gr.Button("Add and index", elem_id="add")
@@ -194,6 +195,6 @@ def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
         server_port=port,
         css=CSS,
         theme=gr.themes.Soft(),
-        max_file_size="5mb",
+        max_file_size=bot.settings.max_upload_bytes,
         show_error=True,
     )

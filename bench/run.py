@@ -1,7 +1,8 @@
 """Benchmark: our pipeline against the stock LlamaIndex recipe, same engine, model and embedder.
 
-    python bench/run.py                 # bundled corpus + a generated 2,000-document corpus
+    python bench/run.py                 # bundled corpus + Debian's Python 3.11 docs (real HTML)
     python bench/run.py --skip-large    # bundled corpus only
+    python bench/run.py --generated     # also a templated corpus, for timing and scale only
 
 Each pipeline runs in its own process (so peak RSS is its own) and measures index build,
 per-question latency, time to first token, prompt and generated tokens, and answer accuracy.
@@ -25,8 +26,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def pick(items: list, n: int) -> list:
@@ -43,6 +42,25 @@ def correct(item, text: str, refused: bool) -> bool:
     if not item.answerable:
         return refused
     return not refused and includes(text, item.must_include)
+
+
+def text_mirror(corpus: Path, out: Path) -> Path:
+    """The collection as our reader cleans it, one ``.txt`` a document, for the stock recipe:
+    its ``SimpleDirectoryReader`` would read HTML as raw markup, and the bench compares the
+    pipelines, not the HTML readers."""
+    from assistant.ingest import DocumentError, list_corpus_files, read_document
+
+    for path in list_corpus_files(corpus):
+        target = out / (path.relative_to(corpus).as_posix() + ".txt")
+        if target.exists():
+            continue
+        try:
+            doc = read_document(path, corpus)
+        except DocumentError:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(doc.text, encoding="utf-8")
+    return out
 
 
 # --- workers (one pipeline, one process) -------------------------------------------------------
@@ -63,15 +81,18 @@ def run_ours(corpus: Path, items, index_dir: Path) -> dict:
         for _ in generation:
             first = first or time.perf_counter() - began
         answer = generation.answer
-        t = answer.timings
+        u = answer.usage
         rows.append({
             "id": item.id,
             "latency_s": time.perf_counter() - began,
             "ttft_s": first if first is not None else time.perf_counter() - began,
-            "prompt_tokens": t.get("prompt_tokens", 0) + t.get("cached_tokens", 0),
-            "prefilled_tokens": t.get("prompt_tokens", 0),
-            "generated_tokens": t.get("completion_tokens", 0),
+            "prompt_tokens": u.prompt_tokens + u.cached_tokens,
+            "prefilled_tokens": u.prompt_tokens,
+            "generated_tokens": u.completion_tokens,
             "correct": correct(item, answer.text, answer.refused),
+            "answer": answer.text,
+            "raw": answer.raw_text,
+            "retrieved": answer.retrieved,
         })  # fmt: skip
     flash = bot.llm.engine.flash_attention  # resolved from "auto" by the prompt's length
     return {"index_s": index_s, "chunks": bot.last_sync.chunks, "flash_attention": flash,
@@ -85,10 +106,10 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from assistant.answer import is_refusal
     from assistant.config import Settings
     from assistant.llm import LlamaCppLLM, LlamaEngine
     from assistant.models import embed_model_dir
+    from assistant.verify import is_refusal
 
     settings = Settings()
     usage: list[dict] = []
@@ -147,6 +168,7 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
             "prefilled_tokens": timings.get("prompt_n", 0),
             "generated_tokens": timings.get("predicted_n", 0),
             "correct": correct(item, text, is_refusal(text)),
+            "answer": text,
         })  # fmt: skip
     return {"index_s": index_s, "chunks": collection.count(), "questions": rows}
 
@@ -156,8 +178,11 @@ def worker(args) -> None:
 
     items = pick(load_golden(Path(args.golden)), args.questions)
     with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(args.corpus)
+        if args.worker == "stock" and args.mirror:
+            corpus = text_mirror(corpus, Path(args.mirror))
         run = run_ours if args.worker == "ours" else run_stock
-        result = run(Path(args.corpus), items, Path(tmp) / "index")
+        result = run(corpus, items, Path(tmp) / "index")
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result))
 
@@ -186,14 +211,30 @@ def summarize(result: dict) -> dict:
     }
 
 
-def spawn(pipeline: str, corpus: Path, golden: Path, questions: int, **env: str) -> dict:
+def spawn(pipeline: str, corpus: Path, golden: Path, questions: int, mirror: Path | None = None,
+          **env: str) -> dict:  # fmt: skip
     command = [sys.executable, __file__, "--worker", pipeline, "--corpus", str(corpus),
                "--golden", str(golden), "--questions", str(questions)]  # fmt: skip
+    if mirror:
+        command += ["--mirror", str(mirror)]
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
     if out.returncode or not lines:
         raise SystemExit(f"{pipeline} on {corpus} failed:\n{out.stderr[-3000:]}")
     return json.loads(lines[-1][len("RESULT ") :])
+
+
+def _link_pages(docs: Path, out: Path) -> None:
+    """The collection's pages (not ``_sources/``, ``_static/``, ``_images/``) linked into
+    ``out``, keeping their relative paths (the golden set's ``sources``)."""
+    for page in docs.rglob("*.html"):
+        relative = page.relative_to(docs)
+        if relative.parts[0].startswith("_"):
+            continue
+        target = out / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(page)
 
 
 def table(name: str, ours: dict, stock: dict, labels=("ours", "stock")) -> str:
@@ -206,14 +247,36 @@ def table(name: str, ours: dict, stock: dict, labels=("ours", "stock")) -> str:
     return "\n".join(lines)
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 def main() -> None:
+    from assistant.config import offline_environment
+
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worker", choices=["ours", "stock"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
     parser.add_argument("--golden", help=argparse.SUPPRESS)
+    parser.add_argument("--mirror", help=argparse.SUPPRESS)
     parser.add_argument("--questions", type=int, default=20, help="questions per corpus")
-    parser.add_argument("--large-docs", type=int, default=2000, help="size of the large corpus")
     parser.add_argument("--skip-large", action="store_true", help="bundled corpus only")
+    parser.add_argument(
+        "--pydocs", type=Path, default=Path("/usr/share/doc/python3.11/html"),
+        help="Debian's python3.11-doc HTML folder: the real large collection",
+    )  # fmt: skip
+    parser.add_argument(
+        "--generated", type=int, default=0, metavar="N",
+        help="also a templated corpus of N articles: for timing and scale only, its every "
+        "sentence stands on its own, so its accuracy says nothing about real text",
+    )  # fmt: skip
     parser.add_argument(
         "--speculative",
         action="store_true",
@@ -224,21 +287,31 @@ def main() -> None:
     if args.worker:
         return worker(args)
 
-    from corpus_gen import generate
-
-    corpora = [("bundled corpus (2 articles)", REPO / "corpus", REPO / "evals" / "golden.jsonl")]
+    corpora = [("bundled corpus (2 articles)", REPO / "corpus", REPO / "evals" / "golden.jsonl",
+                None)]  # fmt: skip
     if not args.skip_large:
-        large = generate(args.out / "large", documents=args.large_docs)
-        corpora.append((f"generated corpus ({args.large_docs} synthetic articles, made from "
-                        "templates: no real collection is available offline)",
-                        large / "docs", large / "golden.jsonl"))  # fmt: skip
-    report = {"machine": {"cpus": os.cpu_count()}, "corpora": {}}
+        if not args.pydocs.is_dir():
+            raise SystemExit(f"{args.pydocs} is missing: apt-get install python3.11-doc, "
+                             "or pass --skip-large")  # fmt: skip
+        pages = args.out / "pydocs"
+        _link_pages(args.pydocs, pages)
+        corpora.append((f"Python 3.11 docs ({len(list(pages.rglob('*.html')))} real HTML pages)",
+                        pages, REPO / "evals" / "pydocs.jsonl",
+                        args.out / "pydocs-text"))  # fmt: skip
+    if args.generated:
+        from corpus_gen import generate
+
+        large = generate(args.out / "generated", documents=args.generated)
+        corpora.append((f"generated corpus ({args.generated} articles from templates: timing "
+                        "and scale only, not answer quality)",
+                        large / "docs", large / "golden.jsonl", None))  # fmt: skip
+    report = {"machine": {"cpus": os.cpu_count(), "cpu": _cpu_name()}, "corpora": {}}
     text = []
-    for name, corpus, golden in corpora:
+    for name, corpus, golden, mirror in corpora:
         print(f"running {name} …", file=sys.stderr, flush=True)
         results = {"ours": spawn("ours", corpus, golden, args.questions)}
         flash = results["ours"]["flash_attention"]
-        results["stock"] = spawn("stock", corpus, golden, args.questions,
+        results["stock"] = spawn("stock", corpus, golden, args.questions, mirror,
                                  ASSISTANT_FLASH_ATTENTION=flash)  # fmt: skip
         summary = {p: summarize(r) for p, r in results.items()}
         report["corpora"][name] = {"summary": summary, "raw": results}

@@ -5,8 +5,8 @@ import re
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B
 
-from assistant.answer import is_refusal, parse_markers, support_score
 from assistant.errors import QuestionError
+from assistant.verify import SupportRules, find_support, is_refusal, parse_markers
 
 
 def test_markers_are_parsed_in_all_their_forms():
@@ -14,14 +14,78 @@ def test_markers_are_parsed_in_all_their_forms():
     assert parse_markers("Paris is big. [2]") == ("Paris is big.", [2])
     assert parse_markers("No markers here.") == ("No markers here.", [])
     assert parse_markers("Twice [4] and again [4].") == ("Twice and again.", [4])
+    assert parse_markers("A float in [0, 1] [2].", highest=3) == ("A float in [0, 1].", [2])
+    assert parse_markers("See [7].", highest=3) == ("See [7].", [])
+
+
+def _passage(text: str, doc_id: str = "a.txt", title: str = "", section: str = ""):
+    from llama_index.core.schema import TextNode
+
+    from assistant.prompts import Passage
+
+    metadata = {"doc_id": doc_id, "start": 0, "title": title, "section": section}
+    return Passage(1, TextNode(id_=doc_id, text=text, metadata=metadata))
+
+
+def supported(claim: str, text: str, **kwargs) -> bool:
+    rules = SupportRules(**kwargs)
+    return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, rules))
 
 
 def test_support_needs_the_claims_words_and_every_number():
     quote = "The talks were co-chaired on January 4 by Wang Yi."
-    assert support_score("Wang Yi co-chaired the talks on January 4.", quote) == 1.0
-    assert support_score("Wang Yi co-chaired the talks on January 5.", quote) == 0.0
-    assert support_score("The budget was $62 billion.", quote) == 0.0
-    assert 0 < support_score("Wang Yi visited Paris.", quote) < 0.7
+    assert supported("Wang Yi co-chaired the talks on January 4.", quote)
+    assert not supported("Wang Yi co-chaired the talks on January 5.", quote)
+    assert not supported("The budget was $62 billion.", quote)
+    assert not supported("Wang Yi visited Paris.", quote)
+
+
+def test_support_understands_word_forms_compounds_and_number_words():
+    quote = "Ishaq Dar paid a three-day official visit to China from January 3 to 5."
+    assert supported("Dar's visit lasted 3 days.", quote)
+    assert supported("Ishaq Dar visited China from January 3-5.", quote)
+    assert supported("The seventh round was held.", "The 7th round was held in Beijing.")
+    assert not supported("The eighth round was held.", "The 7th round was held in Beijing.")
+
+
+def test_a_name_no_quote_holds_makes_a_claim_unsupported():
+    quote = "Foreign Minister Wang Yi met Ishaq Dar in Beijing and discussed trade and security."
+    assert supported("Wang Yi met Ishaq Dar in Beijing.", quote)
+    assert not supported("Wang Yi met Ishaq Dar and Li Qiang in Beijing.", quote)
+
+
+def test_the_heading_names_the_subject_a_sentence_leaves_out():
+    from assistant.prompts import Passage
+
+    text = "New in version 3.9."
+    passage = _passage(text, title="functools", section="@functools.cache(user_function)")
+    assert isinstance(passage, Passage)
+    found = find_support(
+        "functools.cache was added in version 3.9.", [passage], {"a.txt": text}.get
+    )
+    assert found and found[0].span.text == "New in version 3.9."
+
+
+def test_a_question_asking_for_a_number_needs_an_answer_stating_one():
+    from assistant.verify import answers_the_kind_asked
+
+    assert not answers_the_kind_asked("How many disks can an archive span?", ["It is slow."])
+    assert answers_the_kind_asked("How many disks can an archive span?", ["Up to three."])
+    assert answers_the_kind_asked("In which year was it released?", ["In 1991."])
+    assert answers_the_kind_asked("Who wrote it?", ["Guido wrote it."])
+    assert not answers_the_kind_asked("Which version added it?", ["The latest one."])
+    assert answers_the_kind_asked("How often is it evaluated?", ["Only once."])
+
+
+def test_a_paraphrase_is_supported_by_meaning_only_with_all_its_facts():
+    quote = "The module's calendars begin the week on Monday, following the European convention."
+    claim = "By default every week opens with Monday."
+    close = lambda claim, quotes: [0.8] * len(quotes)  # noqa: E731  a fake embedder's cosine
+    far = lambda claim, quotes: [0.3] * len(quotes)  # noqa: E731
+    assert not supported(claim, quote)  # too few words in common
+    assert supported(claim, quote, similarity=close)
+    assert not supported(claim, quote, similarity=far)
+    assert not supported("By default every week opens with Sunday.", quote, similarity=close)
 
 
 @pytest.mark.parametrize(
@@ -126,18 +190,17 @@ def test_a_small_collection_is_a_fixed_context_so_the_prompt_prefix_never_change
     assert "Who co-chaired" in first[1].content
 
 
-def test_a_large_collection_sends_only_retrieved_sentences(make_assistant):
+def test_a_large_collection_sends_only_retrieved_chunks_within_the_budget(make_assistant):
     from assistant.config import Settings
 
-    bot = make_assistant(settings=Settings(full_context_tokens=0, top_k=2))
+    bot = make_assistant(settings=Settings(full_context_tokens=0, top_k=2, context_tokens=400))
     answer = bot.ask("Where will the next round of the dialogue be held?")
     system = bot.llm.prompts[0][0].content
     sources = re.findall(r"^\[\d+\] .* \((\S+)\)$", system, re.MULTILINE)
-    assert sources and len(sources) == len(set(sources))  # one passage per article
-    assert set(sources) <= set(answer.retrieved[:2])
+    assert sources and set(sources) <= set(answer.retrieved[:2])
     assert "held in Islamabad next year" in system
-    full = sum(len(bot._doc_text(d)) for d in sources)
-    assert len(system) < full / 2  # sentences, not whole articles
+    texts = {d.doc_id: d.text for d in bot.documents()}
+    assert len(system) < sum(len(texts[d]) for d in set(sources)) / 2  # chunks, not articles
 
 
 def test_document_text_in_prompts_is_quoted_data(make_assistant, corpus):
@@ -162,86 +225,6 @@ def test_answer_renders_as_markdown_with_numbered_sources(make_assistant):
     assert answer.to_dict()["citations"][0]["source"] == ARTICLE_A
 
 
-def test_sentence_windows_keep_exact_offsets_merge_and_respect_the_budget(make_assistant):
-    from assistant.answer import Passage, sentence_windows
-
-    bot = make_assistant()
-    nodes = bot.store.nodes()
-    text_of = bot._doc_text
-    windows = sentence_windows("Where will the next round be held?", nodes, text_of, budget=10_000)
-    assert len({w.metadata["doc_id"] for w in windows}) == len(windows)  # one per article
-    for window in windows:
-        doc = text_of(window.metadata["doc_id"])
-        spans = Passage(1, window).spans
-        assert " … ".join(doc[lo:hi] for lo, hi in spans) == window.get_content()
-        assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # ordered, disjoint
-        assert (spans[0][0], spans[-1][1]) == (window.metadata["start"], window.metadata["end"])
-    best = [w for w in windows if "Islamabad" in w.get_content()]
-    assert best and len(best[0].get_content()) < 1200
-    small = sentence_windows("Where will the next round be held?", nodes, text_of, budget=50)
-    assert len(small) == 1 and len(Passage(1, small[0]).spans) == 1  # the first pick always fits
-
-
-def _node(doc_id: str, text: str):
-    from llama_index.core.schema import TextNode
-
-    return TextNode(id_=doc_id, text=text, metadata={"doc_id": doc_id, "start": 0, "title": ""})
-
-
-def test_chunks_sharing_only_common_words_with_the_question_are_left_out():
-    from assistant.answer import sentence_windows
-
-    docs = {
-        "a.txt": "Kelkelia and Toskelland held the eighth round of their dialogue. "
-        "Officials were cordial. The talks were co-chaired by Tirmir Delsamir.",
-        "b.txt": "Paquinia and Kelkelia held the eighth round of their dialogue.",
-    }
-    nodes = [_node(d, t) for d, t in docs.items()]
-    question = "Who co-chaired the eighth round of the Kelkelia–Toskelland dialogue?"
-    plain = sentence_windows(question, nodes, docs.get, budget=1000, min_relevance=0.6)
-    assert [w.metadata["doc_id"] for w in plain] == ["a.txt", "b.txt"]  # 4 of 6 words: kept
-    rare = {"kelkelia": 3.0, "toskelland": 6.0, "eighth": 1.0, "round": 0.2, "dialogu": 0.2}
-    weights = {**rare, "co-chair": 2.0}  # b.txt: 4.4 of 12.4
-    [window] = sentence_windows(
-        question, nodes, docs.get, budget=1000, weights=weights, min_relevance=0.6
-    )
-    assert window.metadata["doc_id"] == "a.txt"
-    # the opening and the co-chair sentences, without the filler between them
-    assert window.get_content() == (
-        "Kelkelia and Toskelland held the eighth round of their dialogue. … "
-        "The talks were co-chaired by Tirmir Delsamir."
-    )
-
-
-def test_each_part_of_a_two_part_question_keeps_its_chunk():
-    from assistant.answer import sentence_windows
-
-    docs = {
-        "a.txt": "Tirmir Delsamir co-chaired the talks in Galarburg.",
-        "b.txt": "The ministers agreed to build the Hordel railway.",
-        "c.txt": "The ministers met again in Galarburg.",
-    }
-    nodes = [_node(d, t) for d, t in docs.items()]
-    question = "Who co-chaired the talks, and what did the ministers agree to build?"
-    windows = sentence_windows(question, nodes, docs.get, budget=1000)
-    assert [w.metadata["doc_id"] for w in windows] == ["a.txt", "b.txt"]
-
-
-def test_citations_into_a_joined_window_point_at_the_article_text():
-    from assistant.answer import Passage, sentence_windows, verify
-
-    text = "Alpha met Beta in Rome. Filler sentence here. Gamma signed the deal on May 5."
-    docs = {"a.txt": text}
-    [window] = sentence_windows(
-        "Who met in Rome and who signed the deal?", [_node("a.txt", text)], docs.get, 1000
-    )
-    assert "Filler" not in window.get_content()
-    claim = "Gamma signed the deal on May 5 [1]."
-    [citation] = verify(claim, [Passage(1, window)], [], docs.get, 0.5).citations
-    assert text[citation.start : citation.end] == citation.quote
-    assert citation.quote == "Gamma signed the deal on May 5."
-
-
 def test_a_quoted_answer_to_another_question_is_a_refusal(make_assistant):
     space = "The two sides agreed to pursue peaceful space exploration [{n}]."
 
@@ -261,10 +244,13 @@ def test_a_quoted_answer_to_another_question_is_a_refusal(make_assistant):
 def test_word_forms_match_for_retrieval_and_support():
     from assistant.retrieve import tokenize
 
-    assert tokenize("named names name") == ["nam"] * 3
+    assert tokenize("named names name") == ["name"] * 3
     assert tokenize("visited visits visiting") == ["visit"] * 3
     assert tokenize("the classes class") == ["class", "class"]
-    assert tokenize("The talks were co-chaired") == ["talk", "co-chair"]
+    assert tokenize("The talks were co-chaired") == ["talk", "co", "chair"]
+    assert tokenize("a three-day visit, the 7th round, 1,000 people") == [
+        "3", "day", "visit", "7", "round", "1000", "peopl"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -287,3 +273,11 @@ def test_flash_attention_follows_the_prompt_length_unless_set(
     bot = make_assistant(settings=settings, llm=None)
     bot.llm  # noqa: B018
     assert built == [expected]  # a long fixed context: off; short retrieved prompts: on
+
+
+def test_an_answer_about_another_round_than_the_one_asked_is_a_refusal(make_assistant):
+    reply = "The two sides agreed to pursue peaceful space exploration [1]."
+    bot = make_assistant(reply=lambda m: reply)
+    assert bot.ask("What did the sides agree on space at the seventh round?").citations
+    off = bot.ask("What did the sides agree on space at the eighth round?")
+    assert off.refused and "space exploration" in off.raw_text  # true, but of round seven

@@ -63,10 +63,12 @@ def test_ask_json_prints_answer_and_citations(fake_cli):
     result = CliRunner().invoke(cli.cli, ["ask", "--json", "When were the talks co-chaired?"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"answer", "refused", "citations"}
+    assert set(data) == {"answer", "refused", "citations", "unsupported", "rewritten", "usage"}
     assert data["refused"] is False
     assert data["citations"][0]["source"] == ARTICLE_A
-    assert set(data["citations"][0]) == {"source", "title", "quote", "start", "end"}
+    citation = data["citations"][0]
+    assert set(citation) == {"source", "title", "quote", "start", "end", "section", "page"}
+    assert citation["page"] is None  # a text file has no pages
 
 
 def test_ask_prints_numbered_sources(fake_cli):

@@ -91,3 +91,29 @@ def test_removing_a_document_keeps_its_file_in_the_trash(make_assistant, corpus)
     assert all(not i.startswith(ARTICLE_A) for i in bot.store.collection.get(include=[])["ids"])
     with pytest.raises(CorpusError, match="no document"):
         bot.remove_document("../outside.txt")
+
+
+def test_removing_a_document_while_an_answer_is_verified_keeps_that_answer_whole(make_assistant):
+    bot = make_assistant(scripted)
+    generation = bot.stream("At whose invitation did Dar visit?")
+    cited = [d.doc_id for d in bot.documents() if "invitation" in d.text]
+    for doc_id in cited:
+        bot.remove_document(doc_id)  # indexing runs between planning and verifying
+    pieces = list(generation)  # verification reads the text the passages came from
+    assert pieces and not generation.answer.refused
+    citation = generation.answer.citations[0]
+    assert citation.source in cited
+    assert citation.source not in {d.doc_id for d in bot.documents()}
+    assert bot.paragraph_of(citation) == ("", citation.quote, "")  # the source is gone
+
+
+def test_an_index_opened_without_updating_retrieves_with_the_configured_embedder(corpus, tmp_path):
+    from conftest import CannedLLM
+
+    from assistant import Assistant
+
+    Assistant(corpus=corpus, index_dir=tmp_path / "ix", llm=CannedLLM())  # builds the index
+    bot = Assistant(corpus=corpus, index_dir=tmp_path / "ix", llm=CannedLLM(), update_index=False)
+    dense = bot.planner.retriever._dense  # before any question loaded the embedder
+    assert type(dense._embed_model).__name__ == "HuggingFaceEmbedding"  # not OpenAI's default
+    assert bot.ask("Who co-chaired the strategic dialogue?").retrieved

@@ -56,7 +56,7 @@ def test_streaming_gives_the_same_kind_of_answer(bot):
     assert pieces and "".join(pieces) == generation.answer.raw_text
     assert "Islamabad" in generation.answer.text
     assert generation.answer.citations[0].source == ARTICLE_B
-    assert generation.answer.timings["cached_tokens"] > 1000  # the fixed context was reused
+    assert generation.answer.usage.cached_tokens > 1000  # the fixed context was reused
 
 
 def test_a_new_process_restores_the_pre_filled_context_instead_of_recomputing_it(bot):
@@ -69,8 +69,8 @@ def test_a_new_process_restores_the_pre_filled_context_instead_of_recomputing_it
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     line = next(ln for ln in out.stderr.splitlines() if ln.startswith('{"timings"'))
-    timings = json.loads(line)["timings"]
-    assert timings["cached_tokens"] > 1000 and timings["prompt_tokens"] < 100, timings
+    usage = json.loads(line)["usage"]
+    assert usage["cached_tokens"] > 1000 and usage["prompt_tokens"] < 100, usage
     assert "Islamabad" in json.loads(out.stdout)["answer"]
 
 

@@ -154,3 +154,52 @@ def test_listing_skips_hidden_and_unsupported_files(tmp_path: Path):
     assert names == ["a.txt", "sub/b.md"]
     with pytest.raises(CorpusError, match="not found"):
         list_corpus_files(tmp_path / "missing")
+
+
+SPHINX_PAGE = """<html><head><title>zlib — Compression &#8212; Python 3.11</title></head>
+<body><div class="related" role="navigation"><ul><li><a href="#">index</a></li>
+<li>next |</li></ul></div>
+<div class="sphinxsidebar" role="navigation"><h3>Table of Contents</h3><ul><li>zlib</li></ul></div>
+<div class="body" role="main">
+<h1>zlib — Compression<a class="headerlink" href="#zlib">¶</a></h1>
+<p>This module compresses data.</p>
+<section><h2>Functions<a class="headerlink" href="#f">¶</a></h2><p>Both take bytes.</p>
+<dl class="py function"><dt class="sig">zlib.compress(data, level=-1)<a class="headerlink">¶</a>
+</dt>
+<dd><p>It returns the compressed bytes. The default level is 6.</p>
+<div class="highlight"><pre>&gt;&gt;&gt; compress(b"x")
+b'x'</pre></div></dd></dl></section></div>
+<div class="footer">Copyright 2023.</div></body></html>"""
+
+
+def test_html_keeps_the_main_content_with_its_headings_and_definitions(tmp_path: Path):
+    (tmp_path / "zlib.html").write_text(SPHINX_PAGE)
+    doc = read_document(tmp_path / "zlib.html", tmp_path)
+    assert doc.title == "zlib — Compression"
+    for furniture in ("index", "next |", "Table of Contents", "Copyright", "¶"):
+        assert furniture not in doc.text, furniture
+    assert ">>> compress(b\"x\")\nb'x'" in doc.text  # code keeps its lines
+    levels = [(h.level, h.text) for h in doc.headings]
+    assert levels == [(1, "zlib — Compression"), (2, "Functions"),
+                      (7, "zlib.compress(data, level=-1)")]  # fmt: skip
+    for h in doc.headings:
+        assert doc.text[h.start : h.start + len(h.text)] == h.text
+    chunks = chunk_document(doc, 100)
+    assert [c.text.split("\n")[0] for c in chunks] == ["zlib — Compression", "Functions"]
+    assert [c.section for c in chunks] == ["", "Functions"]  # the title is shown on its own
+    # A definition starts a chunk of its own once the chunk before it holds a third of a chunk.
+    small = chunk_document(doc, 9)
+    [definition] = [c for c in small if c.text.startswith("zlib.compress(")]
+    assert definition.section == "Functions › zlib.compress(data, level=-1)"
+    assert all(doc.text[c.start : c.end] == c.text for c in chunks + small)
+
+
+def test_markdown_headings_give_chunks_their_section_path(tmp_path: Path):
+    (tmp_path / "guide.md").write_text(
+        "# Guide\n\nIntro text here.\n\n## Install\n\nRun the installer.\n\n"
+        "### Options\n\nIt accepts --quiet.\n"
+    )
+    doc = read_document(tmp_path / "guide.md", tmp_path)
+    assert doc.title == "Guide" and "#" not in doc.text
+    sections = [c.section for c in chunk_document(doc, 100)]
+    assert sections == ["", "Install", "Install › Options"]

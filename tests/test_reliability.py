@@ -185,7 +185,7 @@ from assistant.store import Store
 def progress(done, total, name):
     print(done, flush=True)
 
-store = Store(Path(sys.argv[2]), HashEmbedding(), chunk_words=40)
+store = Store(Path(sys.argv[2]), HashEmbedding, chunk_words=40)
 store.sync(Path(sys.argv[1]), progress=progress)
 print("DONE", flush=True)
 """
@@ -220,7 +220,7 @@ def big_corpus(tmp_path_factory):
 def chunk_ids(index: Path) -> list[str]:
     from assistant.store import Store
 
-    return Store(index, HashEmbedding(), chunk_words=40).collection.get(include=[])["ids"]
+    return Store(index, HashEmbedding, chunk_words=40).collection.get(include=[])["ids"]
 
 
 def test_sigkill_during_indexing_leaves_an_index_the_next_run_completes(tmp_path, big_corpus):

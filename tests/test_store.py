@@ -10,7 +10,7 @@ from assistant.store import Store
 
 
 def make_store(tmp_path):
-    return Store(tmp_path / "index", HashEmbedding(), chunk_words=60)
+    return Store(tmp_path / "index", HashEmbedding, chunk_words=60)
 
 
 def chroma_ids(store):
@@ -21,7 +21,7 @@ def test_first_sync_indexes_every_chunk(tmp_path, corpus):
     store = make_store(tmp_path)
     report = store.sync(corpus)
     assert sorted(report.added) == [ARTICLE_A, ARTICLE_B]
-    expected = sorted(cid for r in store.records().values() for cid, _, _ in r.chunks)
+    expected = sorted(c[0] for r in store.records().values() for c in r.chunks)
     assert chroma_ids(store) == expected
     assert report.chunks == len(expected) > 4
 
@@ -107,11 +107,11 @@ def test_a_damaged_chroma_folder_is_reported_and_rebuild_recovers(tmp_path, corp
     script = (
         "import sys; sys.path.insert(0, 'tests'); from conftest import HashEmbedding;"
         "from pathlib import Path; from assistant.store import Store;"
-        f"s = Store(Path({str(index)!r}), HashEmbedding(), chunk_words=60);"
+        f"s = Store(Path({str(index)!r}), HashEmbedding, chunk_words=60);"
         "import assistant.errors as e\n"
         "try:\n    s.sync(Path(sys.argv[1]))\nexcept e.IndexDamagedError as x:\n"
         "    print('DAMAGED', x)\n"
-        f"r = Store(Path({str(index)!r}), HashEmbedding(), chunk_words=60)"
+        f"r = Store(Path({str(index)!r}), HashEmbedding, chunk_words=60)"
         ".sync(Path(sys.argv[1]), rebuild=True); print('REBUILT', r.chunks)"
     )
     out = subprocess.run(
@@ -123,7 +123,7 @@ def test_a_damaged_chroma_folder_is_reported_and_rebuild_recovers(tmp_path, corp
 
 def test_changing_the_chunk_size_rechunks_everything(tmp_path, corpus):
     make_store(tmp_path).sync(corpus)
-    bigger = Store(tmp_path / "index", HashEmbedding(), chunk_words=100)
+    bigger = Store(tmp_path / "index", HashEmbedding, chunk_words=100)
     report = bigger.sync(corpus)
     assert len(report.added) == 2
     ids = chroma_ids(bigger)

@@ -1,0 +1,68 @@
+"""Which text the model sees for a question: the whole collection when it fits, else the
+retrieved chunks whole, with what they refer back to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from llama_index.core.schema import TextNode
+
+from .ingest import split_sentences
+from .prompts import Passage, estimate_tokens
+
+
+def stable_passages(nodes: list[TextNode]) -> list[Passage]:
+    """Number nodes in corpus order (document, then offset), which keeps prompts cache-friendly."""
+    ordered = sorted(nodes, key=lambda n: (n.metadata["doc_id"], int(n.metadata["start"])))
+    return [Passage(i, node) for i, node in enumerate(ordered, 1)]
+
+
+# A chunk that opens with one of these takes its subject from the sentence before it.
+_REFERS_BACK = re.compile(
+    r"^(?:[Ii]t|[Ii]ts|[Tt]his|[Tt]hese|[Tt]hose|[Tt]hey|[Tt]heir|[Hh]e|[Ss]he|[Hh]is|[Hh]er"
+    r"|[Ss]uch|[Bb]oth|[Tt]he latter|[Tt]he former|[Tt]hat|[Tt]here|[Aa]lso|[Hh]owever"
+    r"|[Ii]nstead|[Oo]therwise|[Tt]hen|[Hh]ere|[Ss]o)\b|^[a-z]"  # or it goes on a sentence
+)
+
+
+def retrieved_passages(
+    nodes: list[TextNode], text_of: Callable[[str], str], budget: int
+) -> list[Passage]:
+    """The retrieved chunks, best first, whole, until ``budget`` tokens (the first always).
+
+    Real prose refers back ("It lost 2 million subscribers…"), so each chunk keeps its subject:
+    its heading path goes in the passage header, a chunk that opens by referring back gets the
+    sentence before it, and chunks of one document that touch are joined into one passage.
+    Offsets stay exact, so citations resolve as for single chunks.
+    """
+    picked: list[tuple[str, list[int], dict]] = []  # (doc_id, [start, end], metadata)
+    used = 0
+    for node in nodes:
+        doc_id = node.metadata["doc_id"]
+        start, end = int(node.metadata["start"]), int(node.metadata["end"])
+        text = text_of(doc_id)
+        opening = text[start:end].lstrip()
+        if start and _REFERS_BACK.match(opening):
+            before = split_sentences(text[max(0, start - 600) : start], offset=max(0, start - 600))
+            if before and len(before[-1].text.split()) <= 60:
+                start = before[-1].start
+        cost = estimate_tokens(text[start:end])
+        if picked and used + cost > budget:
+            continue  # a shorter chunk further down may still fit
+        used += cost
+        for other_doc, span, _ in picked:
+            if other_doc == doc_id and start <= span[1] + 2 and end >= span[0] - 2:
+                span[0], span[1] = min(span[0], start), max(span[1], end)  # touching: join
+                break
+        else:
+            picked.append((doc_id, [start, end], node.metadata))
+    passages = []
+    for number, (doc_id, (start, end), metadata) in enumerate(picked, 1):
+        node = TextNode(
+            id_=f"{doc_id}@{start}-{end}",
+            text=text_of(doc_id)[start:end],
+            metadata={**metadata, "start": start, "end": end},
+        )
+        passages.append(Passage(number, node))
+    return passages

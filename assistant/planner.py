@@ -1,0 +1,61 @@
+"""Retrieval and the choice of context for a question, decided once per state of the index."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from llama_index.core.schema import NodeWithScore
+
+from .context import retrieved_passages, stable_passages
+from .prompts import Passage, estimate_tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """What one question is answered from."""
+
+    retrieved: list[NodeWithScore]  # best first
+    passages: list[Passage]  # numbered, as the model sees them
+    fixed: bool  # the whole collection, the same for every question
+
+
+class ContextPlanner:
+    """The whole collection as the context when it fits ``full_context_tokens`` (the same
+    prompt prefix for every question, so the engine's prompt cache always serves it), else
+    the retrieved chunks. Holds the documents' text as indexed when it was made, so a
+    question keeps reading the text its passages came from while the index changes."""
+
+    def __init__(self, store, embed_model, settings):
+        from .retrieve import build_retriever
+
+        self.settings = settings
+        self.records = store.records()
+        nodes = store.nodes()
+        size = sum(estimate_tokens(n.get_content()) for n in nodes)
+        self.fixed = stable_passages(nodes) if size <= settings.full_context_tokens else None
+        self.retriever = build_retriever(store, embed_model, settings.top_k)
+        mode = "the whole collection" if self.fixed else "retrieved chunks"
+        log.info("context: %s (%d chunks, ~%d tokens)", mode, len(nodes), size)
+
+    def text_of(self, doc_id: str) -> str:
+        return self.records[doc_id].text
+
+    def plan(self, question: str) -> Plan:
+        fuse = getattr(self.retriever, "fuse", None)  # any LlamaIndex retriever will do
+        found = fuse(question) if fuse else self.retriever.retrieve(question)
+        retrieved = found[: self.settings.top_k]
+        for rank, hit in enumerate(retrieved, 1):
+            log.info("hit %d: %s %.4f %s", rank, hit.node.node_id, hit.score or 0.0,
+                     hit.node.metadata.get("section", ""))  # fmt: skip
+        if self.fixed:
+            # The model sees every chunk: a quote from a hit ranked about as high as the
+            # last one kept is on topic too.
+            floor = 0.75 * (retrieved[-1].score or 0.0) if retrieved else 0.0
+            related = retrieved + [h for h in found[len(retrieved) :] if (h.score or 0) >= floor]
+            return Plan(related, self.fixed, fixed=True)
+        nodes = [hit.node for hit in retrieved]
+        passages = retrieved_passages(nodes, self.text_of, self.settings.context_tokens)
+        return Plan(retrieved, passages, fixed=False)

@@ -1,0 +1,84 @@
+"""Prompt files (``prompts/``) and the numbered passages they show the model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.schema import TextNode
+
+from .config import data_dir
+
+
+@cache
+def load_prompt(name: str, prompts_dir: Path | None = None) -> str:
+    return ((prompts_dir or data_dir("prompts")) / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def fill(template: str, **values: object) -> str:
+    """Replace ``{name}`` placeholders in one pass (inserted text is never re-scanned)."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m[1], m[0])), template)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Text shown to the model under the number ``number``: a chunk, or neighbouring chunks
+    of one document joined."""
+
+    number: int
+    node: TextNode
+
+    @property
+    def doc_id(self) -> str:
+        return self.node.metadata["doc_id"]
+
+    @property
+    def heading(self) -> str:
+        """Title and section path: what the passage is about when its text says "it"."""
+        title = self.node.metadata.get("title", "")
+        section = self.node.metadata.get("section", "")
+        return f"{title} › {section}" if title and section else title or section
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Where the passage's text lies in its document (several spans for joined windows)."""
+        if "spans" in self.node.metadata:
+            return self.node.metadata["spans"]
+        start = int(self.node.metadata["start"])
+        return [(start, start + len(self.node.get_content()))]
+
+
+def estimate_tokens(text: str) -> int:
+    return int(len(text) / 3.5) + 1  # slightly over the real count for English prose
+
+
+def build_system_prompt(passages: list[Passage]) -> str:
+    source = load_prompt("source")
+    blocks = [
+        fill(
+            source,
+            number=p.number,
+            title=p.heading,
+            source=p.doc_id,
+            text=p.node.get_content().replace('"""', '"'),
+        ).strip()
+        for p in passages
+    ]
+    return fill(load_prompt("system"), sources="\n\n".join(blocks)).strip()
+
+
+def build_messages(question: str, passages: list[Passage]) -> list[ChatMessage]:
+    """System message (instructions + sources) first, then the question.
+
+    The system message depends only on the passages, so when they are the same across questions
+    llama.cpp reuses its cached prompt and pre-fills only the short user message.
+    """
+    return [
+        ChatMessage(role=MessageRole.SYSTEM, content=build_system_prompt(passages)),
+        ChatMessage(
+            role=MessageRole.USER, content=fill(load_prompt("question"), question=question)
+        ),
+    ]

@@ -1,0 +1,390 @@
+"""Citation verification: every answer sentence must be held by quotes from the passages.
+
+A sentence is supported when a few sentences of the passages (with their headings) hold at
+least ``threshold`` of its content words, compared stemmed, with numbers as digits and
+compounds as their parts, and hold *every* number and name it states. A sentence whose words
+are paraphrased further is still supported when the embedder finds it close in meaning to
+one quote that holds part of its words and all its numbers and names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .ingest import Span, split_sentences
+from .prompts import Passage
+from .results import Citation
+from .retrieve import NUMBER_WORDS, normalize, tokenize
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_REFUSAL = re.compile(
+    r"(?:sources?|articles?|documents?|context|text|passages?|documentation)\s+"
+    r"(?:do|does|did)\s*(?:not|n't)\s+"
+    r"(?:say|mention|contain|provide|specify|state|include|give|describe|explain)"
+    r"|\bnot\s+(?:mentioned|specified|provided|stated|given|included|available)\b"
+    r"|\bno (?:information|mention|details?)\b|\bcannot (?:answer|find|be determined)\b"
+    r"|\bdo(?:es)? not know\b|\bunable to (?:find|determine|answer)\b"
+    r"|\b(?:do|does|did) not (?:say|react|comment|mention|specify) (?:anything|on|about)\b",
+    re.IGNORECASE,
+)
+# Numbers (with their digits as written) and names: capitalised words inside a sentence and
+# code identifiers (``lru_cache``, ``os.path``, ``len()``).
+_NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:[.,:]\d+)*")  # not the 3 of python3
+_NAME = re.compile(
+    r"(?<![\w.])(?:[A-Za-z_]\w*(?:\.\w+)+|\w*_\w+|\w+\(\))"  # code: os.path, lru_cache, len()
+    r"|(?<=[^.!?\s] )[A-Z]\w+(?:\s+[A-Z]\w+)*"  # capitalised inside a sentence: Ishaq Dar
+    r"|^[A-Z]\w+(?:\s+[A-Z]\w+)+"  # two or more at its start: Wang Yi
+)
+
+Similarity = Callable[[str, Sequence[str]], list[float]]
+
+
+@dataclass(frozen=True)
+class SupportRules:
+    """How much a claim needs from its quotes to count as supported."""
+
+    threshold: float = 0.5  # share of the claim's words (weighted) its quotes must hold
+    similarity: Similarity | None = None  # claim vs quotes, for paraphrases
+    min_similarity: float = 0.6
+
+
+def is_refusal(text: str) -> bool:
+    return not text.strip() or bool(_REFUSAL.search(text))
+
+
+def parse_markers(sentence: str, highest: int | None = None) -> tuple[str, list[int]]:
+    """Split ``"Paris is big [1][2, 3]."`` into ``("Paris is big.", [1, 2, 3])``.
+
+    Brackets holding a number outside 1..``highest`` are text, not markers: "[0, 1]".
+    """
+    numbers: list[int] = []
+
+    def take(match: re.Match) -> str:
+        found = [int(n) for n in match.group(1).split(",")]
+        if not all(1 <= n <= (highest or n) for n in found):
+            return match.group(0)
+        numbers.extend(found)
+        return ""
+
+    claim = MARKER.sub(take, sentence).strip()
+    claim = re.sub(r"\s+([.,;:!?])", r"\1", claim)
+    return claim, list(dict.fromkeys(numbers))
+
+
+def facts(text: str) -> set[str]:
+    """The numbers and names ``text`` states, normalised as :func:`tokenize` does."""
+    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    for name in _NAME.findall(text.strip()):
+        found.add(" ".join(tokenize(name)))  # a name of several words is found whole
+    found.discard("")
+    for word in re.findall(r"[a-z]+", text.lower()):
+        number = normalize(word)
+        if number.isdigit() and word not in _LOOSE_NUMBERS:
+            found.add(number)
+    return found
+
+
+# Number words that more often mean "a", "the pair" or an order than a count to check.
+_LOOSE_NUMBERS = ("one", "two", "once", "first", "second", "hundred", "thousand", "million")
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|without|neither|nor|none)\b|n't\b", re.IGNORECASE)
+
+
+def negated_words(text: str, reach: int = 2) -> set[str]:
+    """The first ``reach`` content words after each negation: "cannot create an encrypted
+    file" negates ``creat`` and ``encrypt``."""
+    out: set[str] = set()
+    for match in _NEGATION.finditer(text):
+        following = re.findall(r"[\w'-]+", text[match.end() :])[: 2 * reach]
+        out.update(tokenize(" ".join(following))[:reach])
+    return out
+
+
+def same_polarity(claim: str, quote: str) -> bool:
+    """False when a word the claim and quote share is negated in one and not the other."""
+    shared = set(tokenize(claim)) & set(tokenize(quote))
+    return negated_words(claim) & shared == negated_words(quote) & shared
+
+
+@dataclass(frozen=True)
+class Support:
+    passage: Passage
+    span: Span
+    score: float  # share of the claim's content words this quote and its heading hold
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage: Passage
+    span: Span
+    words: frozenset[str]  # the sentence's words and its passage heading's
+    runs: tuple[str, str]  # the sentence's and the heading's tokens, space-joined
+
+    def holds(self, fact: str) -> bool:
+        """A one-word fact anywhere; a name of several words as one run of words."""
+        if " " not in fact:
+            return fact in self.words
+        return any(f" {fact} " in f" {run} " for run in self.runs)
+
+
+def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[_Candidate]:
+    out = []
+    for passage in passages:
+        doc_text = text_of(passage.doc_id)
+        heading = tokenize(passage.heading)
+        for lo, hi in passage.spans:
+            for span in split_sentences(doc_text[lo:hi], offset=lo):
+                tokens = tokenize(span.text)
+                runs = (" ".join(tokens), " ".join(heading))
+                out.append(_Candidate(passage, span, frozenset(heading + tokens), runs))
+    return out
+
+
+def find_support(
+    claim: str,
+    passages: list[Passage],
+    text_of: Callable[[str], str],
+    rules: SupportRules = SupportRules(),
+    question: str = "",
+    max_quotes: int = 3,
+) -> list[Support]:
+    """Fewest sentences of ``passages`` that hold the claim's words and all its facts.
+
+    Greedy set cover: take the sentence adding the most uncovered words, up to ``max_quotes``
+    (earlier passages win ties), until they hold ``rules.threshold`` of the claim's words.
+    Every number and name the claim states must be in the quotes (a name of several words
+    whole; one the question names, anywhere in a quote's document), each number near the words
+    it stands beside in the claim, and no shared word
+    may be negated in one and not the other. Failing the share of words, one quote close in
+    meaning (``rules.similarity``) with the same facts and a quarter of the words supports a
+    paraphrase. Returns [] when the claim is not supported.
+    """
+    words = set(tokenize(claim))
+    if not words:
+        return []
+    needed = facts(claim)
+    asked = facts(question) & needed  # may stand anywhere in a quote's document
+
+    def missing(quotes: list[_Candidate]) -> set[str]:
+        return {
+            f
+            for f in needed
+            if not any(q.holds(f) for q in quotes)
+            and not (
+                f in asked
+                and any(f" {f} " in _document_run(text_of(q.passage.doc_id)) for q in quotes)
+            )
+        }
+
+    def sound(quotes: list[_Candidate]) -> bool:
+        texts = [q.span.text for q in quotes]
+        return (
+            not missing(quotes)
+            and numbers_keep_their_words(claim, texts)
+            and all(same_polarity(claim, text) for text in texts)
+        )
+
+    candidates = _candidates(passages, text_of)
+    chosen: list[_Candidate] = []
+    covered: set[str] = set()
+    while len(chosen) < max_quotes and covered != words:
+        best, gain = None, 0
+        for cand in candidates:
+            g = len((words & cand.words) - covered)
+            if g > gain:
+                best, gain = cand, g
+        if best is None:
+            break
+        # A further quote must add real content (a quarter of the claim), not a common word;
+        # or, right beside a quote taken, a number or name the claim states.
+        adds_fact = bool(missing(chosen) - missing([best])) and any(
+            _beside(best, c, text_of) for c in chosen
+        )
+        if chosen and gain < max(2, 0.25 * len(words)) and not adds_fact:
+            break
+        covered |= words & best.words
+        chosen.append(best)
+    if chosen and len(covered) / len(words) >= rules.threshold and sound(chosen):
+        return [_support(c, words) for c in chosen]
+    if rules.similarity is None or not candidates:
+        return []
+    # Paraphrase: one quote holding every fact and some words, close in meaning.
+    close = [c for c in candidates if len(words & c.words) >= 0.25 * len(words) and sound([c])]
+    if not close:
+        return []
+    close = sorted(close, key=lambda c: -len(words & c.words))[:12]
+    scores = rules.similarity(claim, [c.span.text for c in close])
+    best_score, best = max(zip(scores, close), key=lambda pair: pair[0])
+    return [_support(best, words)] if best_score >= rules.min_similarity else []
+
+
+@lru_cache(maxsize=64)
+def _document_run(text: str) -> str:
+    """A document's tokens, space-joined and space-framed (cached: documents are long)."""
+    return f" {' '.join(tokenize(text))} "
+
+
+def _beside(a: _Candidate, b: _Candidate, text_of: Callable[[str], str]) -> bool:
+    """Neighbouring sentences of one document."""
+    if a.passage.doc_id != b.passage.doc_id:
+        return False
+    first, second = sorted((a.span, b.span), key=lambda s: s.start)
+    return not text_of(a.passage.doc_id)[first.end : second.start].strip()
+
+
+def _support(candidate: _Candidate, words: set[str]) -> Support:
+    held = len(words & candidate.words) / len(words)
+    return Support(candidate.passage, candidate.span, held)
+
+
+def numbers_keep_their_words(claim: str, quotes: Sequence[str], reach: int = 4) -> bool:
+    """Each number of the claim stands, in some quote, within ``reach`` words of the words
+    beside it in the claim, wherever the quotes use those words at all: "four days" is not
+    held by a quote saying "a three-day visit … on January 4", but "9" in "level 9 unless
+    told" is held by "compresslevel=9" (the quotes never say "unless")."""
+    claim_tokens = tokenize(claim)
+    quote_tokens = [tokenize(q) for q in quotes]
+    vocabulary = {t for tokens in quote_tokens for t in tokens}
+    for i, token in enumerate(claim_tokens):
+        if not token[0].isdigit():
+            continue
+        neighbours = {
+            t
+            for t in claim_tokens[max(0, i - 1) : i] + claim_tokens[i + 1 : i + 2]
+            if not t[0].isdigit() and t in vocabulary
+        }
+        if neighbours and not any(
+            tokens[j] == token and neighbours & set(tokens[max(0, j - reach) : j + reach + 1])
+            for tokens in quote_tokens
+            for j in range(len(tokens))
+        ):
+            return False
+    return True
+
+
+# Questions whose answer is a number, a date or a version: an answer without one is not one.
+_ASKS_NUMBER = re.compile(
+    r"^\W*(?:how (?:many|much|long|old|often|far|large|big|small)|(?:in )?(?:what|which) "
+    r"(?:year|version|release|date|month|day|number|percentage|size))\b",
+    re.IGNORECASE,
+)
+
+
+def about_what_was_asked(
+    question: str, citations: Sequence[Citation], text_of: Callable[[str], str]
+) -> bool:
+    """False when the question states a number (the eighth round, the 2022 final, version 2)
+    that no cited document holds: the answer is about another round, year or version."""
+    numbers = {f for f in facts(question) if f[0].isdigit()}
+    sources = {c.source for c in citations}
+    return all(
+        any(f" {n} " in _document_run(text_of(source)) for source in sources) for n in numbers
+    )
+
+
+def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
+    """False when the question asks for a number (how many, which year, …) and no claim
+    states one: the answer talks about something else."""
+    if not _ASKS_NUMBER.search(question):
+        return True
+    words = {w for claim in claims for w in re.findall(r"[a-z]+", claim.lower())}
+    return any(_NUMBER.search(claim) for claim in claims) or bool(words & _COUNTS)
+
+
+_COUNTS = {w for w in NUMBER_WORDS if w not in ("one", "zero")}  # "the latest one" is no count
+
+
+@dataclass
+class Verified:
+    text: str
+    citations: list[Citation]
+    unsupported: list[str]
+    claims: list[str]  # every answer sentence, markers removed
+
+
+def verify(
+    raw: str,
+    passages: list[Passage],
+    ranked: list[Passage],
+    text_of: Callable[[str], str],
+    rules: SupportRules = SupportRules(),
+    question: str = "",
+) -> Verified:
+    """Resolve every ``[n]`` marker to quotes that support its sentence, or flag the sentence.
+
+    ``passages`` are the numbered passages the model saw; ``ranked`` the retrieved ones, best
+    first. A sentence is checked against the passages it cites, then against all of them.
+    """
+    by_number = {p.number: p for p in passages}
+    citations: list[Citation] = []
+    out: list[str] = []
+    unsupported: list[str] = []
+    claims: list[str] = []
+    for sentence in split_sentences(raw.strip()):
+        claim, numbers = parse_markers(sentence.text, max(by_number, default=0))
+        if not tokenize(claim):
+            continue  # a stray marker or punctuation
+        claims.append(claim)
+        cited = [by_number[n] for n in numbers if n in by_number]
+
+        def support(pool: list[Passage], claim: str = claim) -> list[Support]:
+            return find_support(claim, pool, text_of, rules, question)
+
+        supports = support(cited) if cited else []
+        if not supports:
+            seen = {p.node.node_id for p in cited}
+            supports = support(cited + [p for p in ranked + passages if p.node.node_id not in seen])
+        if not supports:
+            unsupported.append(claim)
+            out.append(claim)
+            continue
+        markers = []
+        for found in supports:
+            citation = _citation(found)
+            key = (citation.source, citation.start, citation.end)
+            index = next(
+                (i for i, c in enumerate(citations) if (c.source, c.start, c.end) == key), None
+            )
+            if index is None:
+                citations.append(citation)
+                index = len(citations) - 1
+            markers.append(index + 1)
+        out.append(_with_markers(claim, markers))
+    return Verified(" ".join(out), citations, unsupported, claims)
+
+
+def _citation(found: Support) -> Citation:
+    metadata = found.passage.node.metadata
+    return Citation(
+        source=found.passage.doc_id,
+        title=metadata.get("title", ""),
+        quote=found.span.text,
+        start=found.span.start,
+        end=found.span.end,
+        score=round(found.score, 3),
+        date=metadata.get("date") or None,
+        section=metadata.get("section", ""),
+    )
+
+
+def quotes_only_unretrieved(verified: Verified, ranked: list[Passage]) -> bool:
+    """True when no quote lies in a passage retrieved for the question.
+
+    With the whole collection as context the model can quote anything; a true, quoted answer
+    drawn only from passages retrieval did not rank answers some other question.
+    """
+    return not any(
+        p.doc_id == c.source and lo <= c.start < hi
+        for c in verified.citations
+        for p in ranked
+        for lo, hi in p.spans
+    )
+
+
+def _with_markers(claim: str, numbers: list[int]) -> str:
+    tag = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+    if claim and claim[-1] in ".!?":
+        return f"{claim[:-1]} {tag}{claim[-1]}"
+    return f"{claim} {tag}"
