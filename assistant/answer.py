@@ -34,6 +34,7 @@ class Request:
     retrieved: list[NodeWithScore]  # best first
     llm: Any  # a LlamaIndex LLM
     text_of: Callable[[str], str]  # document id -> its text, as of this question
+    fixed: bool = False  # the passages are the whole collection, not retrieved ones
     max_tokens: int = 160
     temperature: float = 0.0
     rules: SupportRules = field(default_factory=SupportRules)  # what verification asks
@@ -61,7 +62,7 @@ class Generation:
     def __iter__(self) -> Iterator[str]:
         r = self.request
         began = time.perf_counter()
-        messages = build_messages(r.question, r.passages)
+        messages = build_messages(r.question, r.passages, retrieved=not r.fixed)
         raw = ""
         last = None
         for response in r.llm.stream_chat(

@@ -23,6 +23,7 @@ from .answer import Generation, Request
 from .config import Settings, offline_environment
 from .corpus import CorpusFolder, paragraph_around, safe_file_name
 from .errors import QuestionError
+from .indexer import Indexer
 from .planner import ContextPlanner
 from .prompts import build_messages, fill, load_prompt
 from .results import Answer, Citation
@@ -68,11 +69,9 @@ class Assistant:
         self._index_lock = threading.Lock()
         self.store = Store(
             s.resolved_index_dir(),
-            embedder=lambda: self.embed_model,  # loaded when a sync first needs it
             collection=s.collection,
             chroma_url=s.chroma_url,
             chunk_words=s.chunk_words,
-            max_file_bytes=s.max_file_bytes,
         )
         self.last_sync: SyncReport | None = None
         if update_index:
@@ -130,15 +129,16 @@ class Assistant:
             if progress:
                 progress(done, total, doc_id)
 
+        indexer = Indexer(self.store, self.embed_model, self.settings.max_file_bytes)
+
         def sync() -> SyncReport:
             # Embedding many chunks is worth all the threads; a question is not.
             _set_torch_threads(self.settings.n_threads)
             try:
-                return self.store.sync(self.corpus_dir, rebuild=rebuild, progress=step)
+                return indexer.sync(self.corpus_dir, rebuild=rebuild, progress=step)
             finally:
                 _set_torch_threads(self.settings.query_embed_threads)
 
-        self.embed_model  # noqa: B018  (loaded here, with one torch thread: see embed_model)
         # In a thread of its own, because the OpenMP threads torch starts for a caller live as
         # long as that caller: left behind, they make GNU OpenMP manage more threads than there
         # are cores, and it then puts llama.cpp's threads to sleep at each of the hundreds of
@@ -216,6 +216,7 @@ class Assistant:
             Request(
                 question=question,
                 passages=plan.passages,
+                fixed=plan.fixed,
                 retrieved=plan.retrieved,
                 llm=llm,
                 text_of=planner.text_of,

@@ -88,6 +88,13 @@ def includes(text: str, alternatives: list[list[str]]) -> bool:
 # --- per-question checks ----------------------------------------------------------------------
 
 
+def outcome_correct(item: GoldenItem, text: str, refused: bool) -> bool:
+    """An answerable question answered with every required string, or another refused."""
+    if not item.answerable:
+        return refused
+    return not refused and includes(text, item.must_include)
+
+
 def answer_correct(r: Result) -> bool:
     return r.answerable and not r.refused and r.includes_ok
 

@@ -279,6 +279,14 @@ class _ChatLLM(CustomLLM):
     def _model_name(self) -> str:
         raise NotImplementedError
 
+    def _options(self, kwargs: dict) -> dict:
+        """Generation options of one call: its own, else this LLM's defaults."""
+        return {
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": kwargs.get("temperature", self.temperature),
+            "stop": kwargs.get("stop"),
+        }
+
     @property
     def metadata(self) -> LLMMetadata:
         return LLMMetadata(
@@ -352,13 +360,6 @@ class LlamaCppLLM(_ChatLLM):
     def _model_name(self) -> str:
         return self._engine.model_path.name
 
-    def _options(self, kwargs: dict) -> dict:
-        return {
-            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
-            "temperature": kwargs.get("temperature", self.temperature),
-            "stop": kwargs.get("stop"),
-        }
-
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         response = self._engine.chat(_to_dicts(messages), **self._options(kwargs))
@@ -406,14 +407,8 @@ class RemoteLLM(_ChatLLM):
     def _post(self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict):
         import httpx
 
-        body = {
-            "model": self.model,
-            "messages": _to_dicts(messages),
-            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
-            "temperature": kwargs.get("temperature", self.temperature),
-            "stream": stream,
-            "cache_prompt": True,  # llama.cpp's server keeps the shared prefix; others ignore it
-        }
+        # cache_prompt: llama.cpp's server keeps the shared prefix; other servers ignore it.
+        body = {"model": self.model, **_request(_to_dicts(messages), self._options(kwargs), stream)}
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         url = self.base_url.rstrip("/") + "/chat/completions"
         client = httpx.Client(timeout=httpx.Timeout(self.timeout))

@@ -55,7 +55,11 @@ def estimate_tokens(text: str) -> int:
     return int(len(text) / 3.5) + 1  # slightly over the real count for English prose
 
 
-def build_system_prompt(passages: list[Passage]) -> str:
+def build_system_prompt(passages: list[Passage], retrieved: bool = False) -> str:
+    """Instructions and sources. Retrieved passages get ``system-retrieved.txt``, which also
+    tells the model that a passage's heading may name its subject and that other wording
+    still answers: on the pydocs set it refuses less with it, while over the whole bundled
+    collection the plainer ``system.txt`` answers more (measured, see the README)."""
     source = load_prompt("source")
     blocks = [
         fill(
@@ -67,17 +71,20 @@ def build_system_prompt(passages: list[Passage]) -> str:
         ).strip()
         for p in passages
     ]
-    return fill(load_prompt("system"), sources="\n\n".join(blocks)).strip()
+    template = load_prompt("system-retrieved" if retrieved else "system")
+    return fill(template, sources="\n\n".join(blocks)).strip()
 
 
-def build_messages(question: str, passages: list[Passage]) -> list[ChatMessage]:
+def build_messages(
+    question: str, passages: list[Passage], retrieved: bool = False
+) -> list[ChatMessage]:
     """System message (instructions + sources) first, then the question.
 
     The system message depends only on the passages, so when they are the same across questions
     llama.cpp reuses its cached prompt and pre-fills only the short user message.
     """
     return [
-        ChatMessage(role=MessageRole.SYSTEM, content=build_system_prompt(passages)),
+        ChatMessage(role=MessageRole.SYSTEM, content=build_system_prompt(passages, retrieved)),
         ChatMessage(
             role=MessageRole.USER, content=fill(load_prompt("question"), question=question)
         ),

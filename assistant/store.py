@@ -1,5 +1,7 @@
 """The index: chunks with embeddings in Chroma (through LlamaIndex), plus a manifest of documents.
 
+What goes in is decided by :mod:`assistant.indexer`; this module only writes and reads it.
+
 The manifest (``manifest.json``) is the source of truth for what is indexed: it is written only
 after Chroma has committed a document's chunks, and every sync first removes Chroma entries the
 manifest does not know. So an interrupted run is completed by the next one, without duplicates.
@@ -8,28 +10,19 @@ manifest does not know. So an interrupted run is completed by the next one, with
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from .errors import IndexDamagedError
-from .ingest import (
-    Chunk,
-    Document,
-    DocumentError,
-    chunk_document,
-    file_sha256,
-    list_corpus_files,
-    read_document,
-)
+from .ingest import Chunk, Document
 
+log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CHROMA_DIR = "chroma"
 _FORMAT = 2  # 2: chunks carry their section path
@@ -106,18 +99,14 @@ class Store:
     def __init__(
         self,
         index_dir: Path,
-        embedder: Callable[[], Any],
         collection: str = "assistant",
         chroma_url: str | None = None,
         chunk_words: int = 110,
-        max_file_bytes: int = 20_000_000,
     ):
         self.index_dir = index_dir
-        self._embedder = embedder  # called when a sync first embeds: reading needs no model
-        self.max_file_bytes = max_file_bytes
         self.collection_name = collection
         self.chroma_url = chroma_url
-        self.chunk_words = chunk_words
+        self.chunk_words = chunk_words  # how the indexed documents were chunked
         self._records: dict[str, DocRecord] | None = None
         self._collection = None
         self._vector_store = None
@@ -220,100 +209,61 @@ class Store:
             client = self._client()
             if self.collection_name in [c.name for c in client.list_collections()]:
                 client.delete_collection(self.collection_name)
-        except Exception:
+        except Exception as exc:
             if self.chroma_url:
                 raise
             # A damaged local store cannot be opened: remove it and let Chroma start afresh.
+            log.warning(
+                "the Chroma store at %s is unreadable (%s); recreating it", self.index_dir, exc
+            )
             from chromadb.api.shared_system_client import SharedSystemClient
 
             SharedSystemClient.clear_system_cache()
             shutil.rmtree(self.index_dir / CHROMA_DIR, ignore_errors=True)
         self.manifest_path.unlink(missing_ok=True)
 
-    def sync(
-        self,
-        corpus_dir: Path,
-        rebuild: bool = False,
-        progress: Callable[[int, int, str], None] | None = None,
-    ) -> SyncReport:
-        """Bring the index in line with ``corpus_dir``: add new, replace changed, drop deleted."""
-        began = time.perf_counter()
-        files = list_corpus_files(corpus_dir)
-        if rebuild:
-            self.clear()
-        report = SyncReport()
-        records = dict(self.records())
-        self._drop_orphans(records, report)
-
-        seen: set[str] = set()
-        pending: list[tuple[Document, list[Chunk]]] = []
-        for i, path in enumerate(files):
-            doc_id = path.relative_to(corpus_dir).as_posix()
-            seen.add(doc_id)
-            if progress:
-                progress(i, len(files), doc_id)
-            old = records.get(doc_id)
-            try:
-                if old and old.sha256 == file_sha256(path):
-                    report.unchanged.append(doc_id)
-                    continue
-                doc = read_document(path, corpus_dir, self.max_file_bytes)
-            except (DocumentError, OSError) as exc:
-                report.skipped.append((doc_id, str(exc)))
-                continue
-            pending.append((doc, chunk_document(doc, self.chunk_words)))
-            if sum(len(chunks) for _, chunks in pending) >= self.BATCH_CHUNKS:
-                self._commit(pending, records, report)
-                pending = []
-        self._commit(pending, records, report)
-        if progress:
-            progress(len(files), len(files), "")
-
-        for doc_id in sorted(set(records) - seen):
-            self.vector_store.delete(doc_id)
-            report.chunks_removed += len(records.pop(doc_id).chunks)
-            report.removed.append(doc_id)
-        self._write_manifest(records)
-        report.documents = len(records)
-        report.chunks = sum(len(r.chunks) for r in records.values())
-        report.seconds = time.perf_counter() - began
-        return report
-
-    # Chunks embedded and written per batch: large enough for the embedder to be efficient,
-    # small enough that an interrupted run loses little work.
-    BATCH_CHUNKS = 128
-
-    def _commit(self, pending, records: dict[str, DocRecord], report: SyncReport) -> None:
-        """Embed and write a batch of documents, then record them in the manifest."""
-        from llama_index.core.schema import MetadataMode
-
-        if not pending:
+    def commit(
+        self, batch: list[tuple[Document, list[TextNode]]], records: dict[str, DocRecord],
+        report: SyncReport,
+    ) -> None:  # fmt: skip
+        """Write a batch of documents' embedded chunk nodes, replacing their old chunks, then
+        record them in the manifest (only after Chroma holds every chunk it lists)."""
+        if not batch:
             return
-        for doc, _ in pending:
+        for doc, _ in batch:
             if doc.doc_id in records:
                 self.vector_store.delete(doc.doc_id)
                 report.chunks_removed += len(records[doc.doc_id].chunks)
-        nodes = [chunk_node(chunk, doc) for doc, chunks in pending for chunk in chunks]
-        texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
-        for node, embedding in zip(nodes, self._embedder().get_text_embedding_batch(texts)):
-            node.embedding = embedding
-        self.vector_store.add(nodes)
+        self.vector_store.add([node for _, nodes in batch for node in nodes])
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        for doc, chunks in pending:
+        for doc, nodes in batch:
             (report.updated if doc.doc_id in records else report.added).append(doc.doc_id)
-            report.chunks_added += len(chunks)
+            report.chunks_added += len(nodes)
             records[doc.doc_id] = DocRecord(
                 doc_id=doc.doc_id,
                 sha256=doc.sha256,
                 title=doc.title,
                 date=doc.date,
                 text=doc.text,
-                chunks=[(c.chunk_id, c.start, c.end, c.section) for c in chunks],
+                chunks=[
+                    (n.node_id, n.metadata["start"], n.metadata["end"], n.metadata["section"])
+                    for n in nodes
+                ],  # fmt: skip
                 indexed_at=now,
             )
-        self._write_manifest(records)  # only after Chroma holds every chunk it lists
+        self._write_manifest(records)
 
-    def _drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
+    def remove(self, doc_ids: list[str], records: dict[str, DocRecord], report: SyncReport):
+        """Drop documents' chunks and their records (the manifest is written by ``save``)."""
+        for doc_id in doc_ids:
+            self.vector_store.delete(doc_id)
+            report.chunks_removed += len(records.pop(doc_id).chunks)
+            report.removed.append(doc_id)
+
+    def save(self, records: dict[str, DocRecord]) -> None:
+        self._write_manifest(records)
+
+    def drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
         """Remove Chroma entries the manifest does not list; re-index documents missing chunks."""
         stored = set(self.collection.get(include=[])["ids"])
         expected = {c[0] for r in records.values() for c in r.chunks}

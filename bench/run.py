@@ -37,11 +37,9 @@ def pick(items: list, n: int) -> list:
 
 
 def correct(item, text: str, refused: bool) -> bool:
-    from assistant.evaluation import includes
+    from assistant.evaluation import outcome_correct
 
-    if not item.answerable:
-        return refused
-    return not refused and includes(text, item.must_include)
+    return outcome_correct(item, text, refused)
 
 
 def text_mirror(corpus: Path, out: Path) -> Path:
@@ -106,6 +104,7 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
+    from assistant.answer import usage_from
     from assistant.config import Settings
     from assistant.llm import LlamaCppLLM, LlamaEngine
     from assistant.models import embed_model_dir
@@ -123,7 +122,7 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
             def gen():
                 for response in stream:
                     if isinstance(response.raw, dict) and response.raw.get("timings"):
-                        usage.append(response.raw["timings"])
+                        usage.append(response.raw)
                     yield response
 
             return gen()
@@ -159,14 +158,14 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
     for item in items:
         usage.clear()
         text, first, total = timed_query(item.question)
-        timings = usage[-1] if usage else {}
+        u = usage_from(usage[-1] if usage else None)
         rows.append({
             "id": item.id,
             "latency_s": total,
             "ttft_s": first,
-            "prompt_tokens": timings.get("prompt_n", 0) + timings.get("cache_n", 0),
-            "prefilled_tokens": timings.get("prompt_n", 0),
-            "generated_tokens": timings.get("predicted_n", 0),
+            "prompt_tokens": u.prompt_tokens + u.cached_tokens,
+            "prefilled_tokens": u.prompt_tokens,
+            "generated_tokens": u.completion_tokens,
             "correct": correct(item, text, is_refusal(text)),
             "answer": text,
         })  # fmt: skip
@@ -193,15 +192,13 @@ def worker(args) -> None:
 def summarize(result: dict) -> dict:
     rows = result["questions"]
 
-    def p(key, q):
-        values = sorted(r[key] for r in rows)
-        return values[max(0, min(len(values), -(-q * len(values) // 100)) - 1)]
+    from assistant.evaluation import percentile
 
     return {
         "index build s": result["index_s"],
         "chunks/s": result["chunks"] / result["index_s"] if result["index_s"] else 0.0,
         "latency p50 s": statistics.median(r["latency_s"] for r in rows),
-        "latency p95 s": p("latency_s", 95),
+        "latency p95 s": percentile([r["latency_s"] for r in rows], 95),
         "TTFT p50 s": statistics.median(r["ttft_s"] for r in rows),
         "prompt tokens p50": statistics.median(r["prompt_tokens"] for r in rows),
         "prefilled tokens p50": statistics.median(r["prefilled_tokens"] for r in rows),

@@ -180,13 +180,14 @@ import sys
 sys.path.insert(0, sys.argv[3])
 from pathlib import Path
 from conftest import HashEmbedding
+from assistant.indexer import Indexer
 from assistant.store import Store
 
 def progress(done, total, name):
     print(done, flush=True)
 
-store = Store(Path(sys.argv[2]), HashEmbedding, chunk_words=40)
-store.sync(Path(sys.argv[1]), progress=progress)
+store = Store(Path(sys.argv[2]), chunk_words=40)
+Indexer(store, HashEmbedding()).sync(Path(sys.argv[1]), progress=progress)
 print("DONE", flush=True)
 """
 
@@ -220,7 +221,7 @@ def big_corpus(tmp_path_factory):
 def chunk_ids(index: Path) -> list[str]:
     from assistant.store import Store
 
-    return Store(index, HashEmbedding, chunk_words=40).collection.get(include=[])["ids"]
+    return Store(index, chunk_words=40).collection.get(include=[])["ids"]
 
 
 def test_sigkill_during_indexing_leaves_an_index_the_next_run_completes(tmp_path, big_corpus):
@@ -238,9 +239,9 @@ def test_sigkill_during_indexing_leaves_an_index_the_next_run_completes(tmp_path
 def test_ctrl_c_during_indexing_stops_at_a_document_and_the_next_run_completes(
     make_assistant, big_corpus, monkeypatch
 ):
-    from assistant.store import Store
+    from assistant.indexer import Indexer
 
-    monkeypatch.setattr(Store, "BATCH_CHUNKS", 8)  # written every few documents
+    monkeypatch.setattr(Indexer, "BATCH_CHUNKS", 8)  # written every few documents
     bot = make_assistant(corpus_dir=big_corpus, update_index=False)
 
     def ctrl_c_at_document_40(done, total, name):

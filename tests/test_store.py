@@ -6,11 +6,16 @@ import pytest
 from conftest import ARTICLE_A, ARTICLE_B, HashEmbedding
 
 from assistant.errors import IndexDamagedError
+from assistant.indexer import Indexer
 from assistant.store import Store
 
 
-def make_store(tmp_path):
-    return Store(tmp_path / "index", HashEmbedding, chunk_words=60)
+def make_store(tmp_path, chunk_words=60):
+    return Store(tmp_path / "index", chunk_words=chunk_words)
+
+
+def sync(store, corpus, **kwargs):
+    return Indexer(store, HashEmbedding()).sync(corpus, **kwargs)
 
 
 def chroma_ids(store):
@@ -19,7 +24,7 @@ def chroma_ids(store):
 
 def test_first_sync_indexes_every_chunk(tmp_path, corpus):
     store = make_store(tmp_path)
-    report = store.sync(corpus)
+    report = sync(store, corpus)
     assert sorted(report.added) == [ARTICLE_A, ARTICLE_B]
     expected = sorted(c[0] for r in store.records().values() for c in r.chunks)
     assert chroma_ids(store) == expected
@@ -27,10 +32,10 @@ def test_first_sync_indexes_every_chunk(tmp_path, corpus):
 
 
 def test_resync_of_an_unchanged_corpus_adds_nothing(tmp_path, corpus):
-    make_store(tmp_path).sync(corpus)
+    sync(make_store(tmp_path), corpus)
     store = make_store(tmp_path)  # a new process, reading the index from disk
     before = chroma_ids(store)
-    report = store.sync(corpus)
+    report = sync(store, corpus)
     assert report.chunks_added == 0 and report.chunks_removed == 0
     assert sorted(report.unchanged) == [ARTICLE_A, ARTICLE_B]
     assert chroma_ids(store) == before
@@ -38,14 +43,14 @@ def test_resync_of_an_unchanged_corpus_adds_nothing(tmp_path, corpus):
 
 def test_a_changed_file_replaces_only_its_own_chunks(tmp_path, corpus):
     store = make_store(tmp_path)
-    store.sync(corpus)
+    sync(store, corpus)
     untouched = [c for c in chroma_ids(store) if c.startswith(ARTICLE_B)]
     path = corpus / ARTICLE_A
     edited = path.read_text().replace(
         "Concluding the talks", "A new closing paragraph about Gwadar.\n\nConcluding the talks"
     )
     path.write_text(edited)
-    report = store.sync(corpus)
+    report = sync(store, corpus)
     assert report.updated == [ARTICLE_A] and report.unchanged == [ARTICLE_B]
     ids = chroma_ids(store)
     assert [c for c in ids if c.startswith(ARTICLE_B)] == untouched
@@ -55,9 +60,9 @@ def test_a_changed_file_replaces_only_its_own_chunks(tmp_path, corpus):
 
 def test_a_deleted_file_loses_its_chunks(tmp_path, corpus):
     store = make_store(tmp_path)
-    store.sync(corpus)
+    sync(store, corpus)
     (corpus / ARTICLE_B).unlink()
-    report = store.sync(corpus)
+    report = sync(store, corpus)
     assert report.removed == [ARTICLE_B]
     assert all(c.startswith(ARTICLE_A) for c in chroma_ids(store))
 
@@ -65,14 +70,14 @@ def test_a_deleted_file_loses_its_chunks(tmp_path, corpus):
 def test_unreadable_files_are_skipped_and_the_rest_indexed(tmp_path, corpus):
     (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
     (corpus / "empty.md").write_text("")
-    report = make_store(tmp_path).sync(corpus)
+    report = sync(make_store(tmp_path), corpus)
     assert sorted(name for name, _ in report.skipped) == ["broken.txt", "empty.md"]
     assert sorted(report.added) == [ARTICLE_A, ARTICLE_B]
 
 
 def test_chunks_left_by_an_interrupted_run_are_replaced_not_duplicated(tmp_path, corpus):
     store = make_store(tmp_path)
-    store.sync(corpus)
+    sync(store, corpus)
     clean = chroma_ids(store)
     # Simulate a crash after Chroma's commit but before the manifest was written.
     manifest = json.loads(store.manifest_path.read_text())
@@ -80,18 +85,18 @@ def test_chunks_left_by_an_interrupted_run_are_replaced_not_duplicated(tmp_path,
     store.manifest_path.write_text(json.dumps(manifest))
     store.collection.add(ids=["ghost#0"], embeddings=[[0.1] * 64], documents=["orphan"])
     again = make_store(tmp_path)
-    report = again.sync(corpus)
+    report = sync(again, corpus)
     assert report.added == [ARTICLE_B]
     assert chroma_ids(again) == clean
 
 
 def test_a_damaged_manifest_is_reported_and_rebuild_recovers(tmp_path, corpus):
     store = make_store(tmp_path)
-    store.sync(corpus)
+    sync(store, corpus)
     store.manifest_path.write_text("{not json")
     with pytest.raises(IndexDamagedError, match="--rebuild"):
-        make_store(tmp_path).sync(corpus)
-    report = make_store(tmp_path).sync(corpus, rebuild=True)
+        sync(make_store(tmp_path), corpus)
+    report = sync(make_store(tmp_path), corpus, rebuild=True)
     assert sorted(report.added) == [ARTICLE_A, ARTICLE_B]
     assert len(chroma_ids(make_store(tmp_path))) == report.chunks
 
@@ -107,12 +112,14 @@ def test_a_damaged_chroma_folder_is_reported_and_rebuild_recovers(tmp_path, corp
     script = (
         "import sys; sys.path.insert(0, 'tests'); from conftest import HashEmbedding;"
         "from pathlib import Path; from assistant.store import Store;"
-        f"s = Store(Path({str(index)!r}), HashEmbedding, chunk_words=60);"
+        "from assistant.indexer import Indexer;"
+        f"s = Store(Path({str(index)!r}), chunk_words=60);"
         "import assistant.errors as e\n"
-        "try:\n    s.sync(Path(sys.argv[1]))\nexcept e.IndexDamagedError as x:\n"
-        "    print('DAMAGED', x)\n"
-        f"r = Store(Path({str(index)!r}), HashEmbedding, chunk_words=60)"
-        ".sync(Path(sys.argv[1]), rebuild=True); print('REBUILT', r.chunks)"
+        "try:\n    Indexer(s, HashEmbedding()).sync(Path(sys.argv[1]))\n"
+        "except e.IndexDamagedError as x:\n    print('DAMAGED', x)\n"
+        f"s = Store(Path({str(index)!r}), chunk_words=60)\n"
+        "r = Indexer(s, HashEmbedding()).sync(Path(sys.argv[1]), rebuild=True)\n"
+        "print('REBUILT', r.chunks)"
     )
     out = subprocess.run(
         [sys.executable, "-c", script, str(corpus)], capture_output=True, text=True, timeout=120
@@ -122,9 +129,9 @@ def test_a_damaged_chroma_folder_is_reported_and_rebuild_recovers(tmp_path, corp
 
 
 def test_changing_the_chunk_size_rechunks_everything(tmp_path, corpus):
-    make_store(tmp_path).sync(corpus)
-    bigger = Store(tmp_path / "index", HashEmbedding, chunk_words=100)
-    report = bigger.sync(corpus)
+    sync(make_store(tmp_path), corpus)
+    bigger = make_store(tmp_path, chunk_words=100)
+    report = sync(bigger, corpus)
     assert len(report.added) == 2
     ids = chroma_ids(bigger)
     assert len(ids) == report.chunks
