@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from llama_index.core.schema import TextNode
 
-from .ingest import split_sentences
+from .ingest import sentences_between
 from .prompts import Passage, estimate_tokens
 
 
@@ -44,7 +44,7 @@ def retrieved_passages(
         text = text_of(doc_id)
         opening = text[start:end].lstrip()
         if start and _REFERS_BACK.match(opening):
-            before = split_sentences(text[max(0, start - 600) : start], offset=max(0, start - 600))
+            before = sentences_between(text, max(0, start - 600), start)
             if before and len(before[-1].text.split()) <= 60:
                 start = before[-1].start
         cost = estimate_tokens(text[start:end])

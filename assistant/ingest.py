@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -167,6 +169,29 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
             begin = end
         _add_span(spans, text, base + begin, base + len(line), offset)
     return spans
+
+
+@lru_cache(maxsize=256)
+def document_sentences(text: str) -> tuple[Span, ...]:
+    """The sentences of a whole document, split once per process and reused by context
+    selection and verification for every question (documents can be long)."""
+    return tuple(split_sentences(text))
+
+
+def sentences_between(text: str, start: int, end: int) -> list[Span]:
+    """The document's sentences that overlap ``text[start:end]``, clipped to it."""
+    sentences = document_sentences(text)
+    first = bisect_right([s.end for s in sentences], start)
+    out = []
+    for s in sentences[first:]:
+        if s.start >= end:
+            break
+        lo, hi = max(s.start, start), min(s.end, end)
+        piece = text[lo:hi]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            out.append(Span(lo + lead, lo + len(piece.rstrip()), piece.strip()))
+    return out
 
 
 def _add_span(spans: list[Span], text: str, start: int, end: int, offset: int) -> None:

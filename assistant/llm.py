@@ -196,17 +196,11 @@ def llm_from_settings(settings, long_prompt: bool = False):
     """The configured LlamaIndex ``LLM``: an OpenAI-compatible server when ``llm_url`` is set,
     else the in-process engine, tuned for a long fixed prompt or short retrieved ones."""
     s = settings
+    defaults = {"max_tokens": s.max_answer_tokens, "temperature": s.temperature}
     if s.llm_url:
-        return RemoteLLM(
-            base_url=s.llm_url,
-            model=s.llm_model,
-            api_key=s.llm_api_key,
-            timeout=s.llm_timeout,
-            max_tokens=s.max_answer_tokens,
-            temperature=s.temperature,
-        )
-    engine = LlamaEngine.from_settings(s, long_prompt=long_prompt)
-    return LlamaCppLLM(engine, max_tokens=s.max_answer_tokens, temperature=s.temperature)
+        server = {"model": s.llm_model, "api_key": s.llm_api_key, "timeout": s.llm_timeout}
+        return RemoteLLM(base_url=s.llm_url, **server, **defaults)
+    return LlamaCppLLM(LlamaEngine.from_settings(s, long_prompt=long_prompt), **defaults)
 
 
 class PromptCache:

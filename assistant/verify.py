@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .ingest import Span, split_sentences
+from .ingest import Span, sentences_between, split_sentences
 from .prompts import Passage
 from .results import Citation
 from .retrieve import NUMBER_WORDS, normalize, tokenize
@@ -89,7 +89,7 @@ def facts(text: str) -> set[str]:
 
 # Number words that more often mean "a", "the pair" or an order than a count to check.
 _LOOSE_NUMBERS = ("one", "two", "once", "first", "second", "hundred", "thousand", "million")
-_NEGATION = re.compile(r"\b(?:not|no|never|cannot|without|neither|nor|none)\b|n't\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot)\b|n't\b", re.IGNORECASE)
 
 
 def negated_words(text: str, reach: int = 2) -> set[str]:
@@ -135,7 +135,7 @@ def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[
         doc_text = text_of(passage.doc_id)
         heading = tokenize(passage.heading)
         for lo, hi in passage.spans:
-            for span in split_sentences(doc_text[lo:hi], offset=lo):
+            for span in sentences_between(doc_text, lo, hi):
                 tokens = tokenize(span.text)
                 runs = (" ".join(tokens), " ".join(heading))
                 out.append(_Candidate(passage, span, frozenset(heading + tokens), runs))
@@ -187,27 +187,31 @@ def find_support(
         )
 
     candidates = _candidates(passages, text_of)
-    chosen: list[_Candidate] = []
-    covered: set[str] = set()
-    while len(chosen) < max_quotes and covered != words:
-        best, gain = None, 0
-        for cand in candidates:
-            g = len((words & cand.words) - covered)
-            if g > gain:
-                best, gain = cand, g
-        if best is None:
+
+    def cover(first: _Candidate) -> list[_Candidate]:
+        chosen, covered = [first], words & first.words
+        while len(chosen) < max_quotes and covered != words:
+            best = max(candidates, key=lambda c: len((words & c.words) - covered))
+            gain = len((words & best.words) - covered)
+            # A further quote must add real content (a quarter of the claim), not a common
+            # word; or, right beside a quote taken, a number or name the claim states.
+            adds_fact = bool(missing(chosen) - missing([best])) and any(
+                _beside(best, c, text_of) for c in chosen
+            )
+            if not gain or (gain < max(2, 0.25 * len(words)) and not adds_fact):
+                break
+            covered |= words & best.words
+            chosen.append(best)
+        return chosen if len(covered) / len(words) >= rules.threshold else []
+
+    # Greedy set cover from each of the few sentences holding most of the claim in turn: the
+    # best one by words may be a sentence that says the opposite ("with no parameters").
+    for first in sorted(candidates, key=lambda c: -len(words & c.words))[:5]:
+        if not words & first.words:
             break
-        # A further quote must add real content (a quarter of the claim), not a common word;
-        # or, right beside a quote taken, a number or name the claim states.
-        adds_fact = bool(missing(chosen) - missing([best])) and any(
-            _beside(best, c, text_of) for c in chosen
-        )
-        if chosen and gain < max(2, 0.25 * len(words)) and not adds_fact:
-            break
-        covered |= words & best.words
-        chosen.append(best)
-    if chosen and len(covered) / len(words) >= rules.threshold and sound(chosen):
-        return [_support(c, words) for c in chosen]
+        chosen = cover(first)
+        if chosen and sound(chosen):
+            return [_support(c, words) for c in chosen]
     if rules.similarity is None or not candidates:
         return []
     # Paraphrase: one quote holding every fact and some words, close in meaning.
@@ -240,20 +244,18 @@ def _support(candidate: _Candidate, words: set[str]) -> Support:
 
 
 def numbers_keep_their_words(claim: str, quotes: Sequence[str], reach: int = 4) -> bool:
-    """Each number of the claim stands, in some quote, within ``reach`` words of the words
-    beside it in the claim, wherever the quotes use those words at all: "four days" is not
-    held by a quote saying "a three-day visit … on January 4", but "9" in "level 9 unless
-    told" is held by "compresslevel=9" (the quotes never say "unless")."""
+    """Each number of the claim stands, in some quote, within ``reach`` words of the word
+    after it in the claim (its unit), wherever the quotes use that word at all: "four days"
+    is not held by a quote saying "a three-day visit … on January 4", but "9" in "level 9
+    unless told" is held by "compresslevel=9" (the quotes never say "unless")."""
     claim_tokens = tokenize(claim)
     quote_tokens = [tokenize(q) for q in quotes]
     vocabulary = {t for tokens in quote_tokens for t in tokens}
     for i, token in enumerate(claim_tokens):
         if not token[0].isdigit():
             continue
-        neighbours = {
-            t
-            for t in claim_tokens[max(0, i - 1) : i] + claim_tokens[i + 1 : i + 2]
-            if not t[0].isdigit() and t in vocabulary
+        neighbours = {  # the unit after it: "four days", "32 bytes"
+            t for t in claim_tokens[i + 1 : i + 2] if not t[0].isdigit() and t in vocabulary
         }
         if neighbours and not any(
             tokens[j] == token and neighbours & set(tokens[max(0, j - reach) : j + reach + 1])

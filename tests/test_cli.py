@@ -1,11 +1,12 @@
 """The CLI is a thin layer: errors are one line on stderr with a non-zero exit."""
 
 import json
+import logging
 import subprocess
 import sys
 
 import pytest
-from conftest import ARTICLE_A, REPO, CannedLLM, HashEmbedding
+from conftest import ARTICLE_A, REPO, CannedLLM
 
 from assistant import cli
 
@@ -89,6 +90,14 @@ def test_chat_streams_answers_until_an_empty_line(fake_cli, monkeypatch):
     assert result.output.count("co-chaired on January 4") >= 2  # streamed text, then the quote
 
 
-def test_fakes_are_used_not_the_real_model(fake_cli):
-    bot = cli._open(None, None)
-    assert isinstance(bot.llm, CannedLLM) and isinstance(bot.embed_model, HashEmbedding)
+def test_verbose_logs_retrieval_hits_prompt_tokens_and_timings(fake_cli, caplog):
+    from click.testing import CliRunner
+
+    caplog.set_level(logging.INFO)  # what reaches the root logger; the CLI sets its own level
+    quiet = CliRunner().invoke(cli.cli, ["ask", "When were the talks co-chaired?"])
+    assert quiet.exit_code == 0 and not caplog.records
+    loud = CliRunner().invoke(cli.cli, ["--verbose", "ask", "When were the talks co-chaired?"])
+    assert loud.exit_code == 0, loud.output
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("hit 1: ") for m in messages), messages
+    assert any(m.startswith("answered in ") and "prompt tokens" in m for m in messages)

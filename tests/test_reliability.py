@@ -89,6 +89,24 @@ class _SlowHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _StallingStreamHandler(http.server.BaseHTTPRequestHandler):
+    """Streams two chunks, then goes quiet for longer than the client waits."""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for word in ("The ", "talks "):
+            chunk = {"choices": [{"delta": {"content": word}}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+        time.sleep(3.0)
+
+    def log_message(self, *args):
+        pass
+
+
 class _FakeOpenAIHandler(http.server.BaseHTTPRequestHandler):
     """Speaks just enough of /v1/chat/completions, streaming and not, to test the client."""
 
@@ -163,6 +181,18 @@ def test_a_remote_llm_that_is_down_fails_fast_with_a_clear_error(make_assistant)
     bot = remote_assistant(make_assistant, f"http://127.0.0.1:{free_port()}/v1")
     with pytest.raises(LLMUnavailableError, match="cannot reach the LLM server"):
         bot.ask("When were the talks co-chaired?")
+
+
+def test_a_remote_stream_that_stalls_midway_is_one_clear_error(make_assistant, http_server):
+    bot = remote_assistant(make_assistant, http_server(_StallingStreamHandler), llm_timeout=0.5)
+    generation = bot.stream("When were the talks co-chaired?")
+    pieces = []
+    began = time.monotonic()
+    with pytest.raises(LLMUnavailableError, match="stopped answering"):
+        for piece in generation:
+            pieces.append(piece)
+    assert pieces == ["The ", "talks "] and generation.answer is None
+    assert time.monotonic() - began < 3.0
 
 
 def test_a_slow_remote_llm_times_out_instead_of_hanging(make_assistant, http_server):
