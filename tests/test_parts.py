@@ -2,6 +2,7 @@
 fallbacks, and the in-process engine's streaming (errors and cancellation)."""
 
 import threading
+import time
 
 import pytest
 from llama_index.core import QueryBundle
@@ -50,13 +51,14 @@ def test_a_rewrite_takes_only_its_first_line_without_quotes(make_assistant):
 class FakeServer:
     """Stands in for xllamacpp's server: streams chunks to the callback until told to stop."""
 
-    def __init__(self, chunks=5, error=None, raises=None):
-        self.chunks, self.error, self.raises = chunks, error, raises
+    def __init__(self, chunks=5, error=None, raises=None, pause=0.0):
+        self.chunks, self.error, self.raises, self.pause = chunks, error, raises, pause
         self.sent = 0
         self.stopped = threading.Event()
 
     def handle_chat_completions(self, request, callback):
         for n in range(self.chunks):
+            time.sleep(self.pause)  # as a model does between tokens
             self.sent += 1
             if callback({"choices": [{"delta": {"content": f"w{n} "}}]}):
                 self.stopped.set()
@@ -89,7 +91,7 @@ def test_an_exception_in_the_engine_thread_is_raised_in_the_consumers():
 
 
 def test_closing_the_stream_stops_generation_at_the_next_chunk():
-    server = FakeServer(chunks=1000)
+    server = FakeServer(chunks=1000, pause=0.005)
     stream = engine_with(server).stream_chat([])
     next(stream)
     stream.close()  # what a consumer that stops iterating does, e.g. a closed browser tab
