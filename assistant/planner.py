@@ -36,7 +36,7 @@ class ContextPlanner:
         nodes = store.nodes()
         size = sum(estimate_tokens(n.get_content()) for n in nodes)
         self.fixed = stable_passages(nodes) if size <= settings.full_context_tokens else None
-        self.retriever = build_retriever(store, embed_model, settings.top_k)
+        self.retriever = build_retriever(store, embed_model, settings.top_k, nodes=nodes)
         mode = "the whole collection" if self.fixed else "retrieved chunks"
         log.info("context: %s (%d chunks, ~%d tokens)", mode, len(nodes), size)
 

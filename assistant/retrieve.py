@@ -131,9 +131,10 @@ class HybridRetriever(BaseRetriever):
         return [NodeWithScore(node=nodes[nid], score=fused[nid]) for nid in best]
 
 
-def build_retriever(store, embed_model, top_k: int) -> HybridRetriever:
-    """Dense retrieval over the store's Chroma collection plus BM25 over its chunks."""
+def build_retriever(store, embed_model, top_k: int, nodes=None) -> HybridRetriever:
+    """Dense retrieval over the store's Chroma collection plus BM25 over its chunks
+    (``nodes``, when the caller already has ``store.nodes()``)."""
     index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embed_model)
     dense = index.as_retriever(similarity_top_k=top_k * 2)
-    sparse = BM25Retriever(store.nodes(), top_k=top_k * 2)
+    sparse = BM25Retriever(store.nodes() if nodes is None else nodes, top_k=top_k * 2)
     return HybridRetriever(dense, sparse, top_k=top_k)

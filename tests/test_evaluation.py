@@ -138,7 +138,7 @@ class NothingRetriever(retrieve.BaseRetriever):
     def _retrieve(self, query_bundle):
         return []
 
-retrieve.build_retriever = lambda store, embed, k: NothingRetriever()
+retrieve.build_retriever = lambda store, embed, k, nodes=None: NothingRetriever()
 # With nothing retrieved and a large-collection setting, the model sees no sources.
 from assistant.config import Settings
 cli._open = lambda corpus, index_dir, progress=True: Assistant(
