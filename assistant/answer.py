@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from llama_index.core.schema import NodeWithScore
@@ -34,6 +34,7 @@ class Request:
     retrieved: list[NodeWithScore]  # best first
     llm: Any  # a LlamaIndex LLM
     text_of: Callable[[str], str]  # document id -> its text, as of this question
+    page_of: Callable[[str, int], int | None] = lambda doc_id, offset: None  # paginated files
     fixed: bool = False  # the passages are the whole collection, not retrieved ones
     max_tokens: int = 160
     temperature: float = 0.0
@@ -120,6 +121,8 @@ class Generation:
             return answer
         answer.text = verified.text
         answer.refused = False
-        answer.citations = verified.citations
+        answer.citations = [
+            replace(c, page=r.page_of(c.source, c.start)) for c in verified.citations
+        ]
         answer.unsupported = verified.unsupported
         return answer

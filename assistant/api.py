@@ -220,6 +220,7 @@ class Assistant:
                 retrieved=plan.retrieved,
                 llm=llm,
                 text_of=planner.text_of,
+                page_of=planner.page_of,
                 max_tokens=s.max_answer_tokens,
                 temperature=s.temperature,
                 rules=SupportRules(
@@ -277,6 +278,11 @@ class Assistant:
         outside the corpus folder.
         """
         return self.corpus.add(files, max_bytes)
+
+    def source_file(self, doc_id: str) -> Path:
+        """The original file of a document, for opening it; a path that is not a document
+        of the corpus folder raises CorpusError."""
+        return self.corpus.path_of(doc_id)
 
     def remove_document(self, doc_id: str) -> Path:
         """Take a document out of the collection: its file moves to ``.trash/`` in the corpus

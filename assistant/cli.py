@@ -62,9 +62,7 @@ def _print_answer(answer, timings: bool) -> None:
     if answer.citations:
         click.echo("\nSources:")
         for n, c in enumerate(answer.citations, 1):
-            where = f"p. {c.page}" if c.page else c.section
-            place = f"{c.source}, {where}" if where else c.source
-            click.echo(f"  [{n}] {c.title} ({place}, chars {c.start}-{c.end})")
+            click.echo(f"  [{n}] {c.title} ({c.locator}, chars {c.start}-{c.end})")
             click.echo(f"      “{c.quote}”")
     if answer.unsupported:
         click.echo("\nNot verified against the sources: " + " ".join(answer.unsupported))

@@ -44,11 +44,21 @@ class CorpusFolder:
             added.append(target.relative_to(self.root).as_posix())
         return added
 
+    def path_of(self, doc_id: str) -> Path:
+        """The file of a document; refuses any path that is not a document of this folder
+        (outside it, hidden, in the trash, or of an unsupported type)."""
+        root = self.root.resolve()
+        path = (root / doc_id).resolve()
+        inside = root in path.parents
+        hidden = inside and any(part.startswith(".") for part in path.relative_to(root).parts)
+        supported = path.suffix.lower() in SUPPORTED_SUFFIXES
+        if not inside or hidden or not supported or not path.is_file():
+            raise CorpusError(f"no document {doc_id!r} in the corpus folder {self.root}")
+        return path
+
     def trash(self, doc_id: str) -> Path:
         """Move a document's file to ``.trash/``; returns its new path."""
-        source = (self.root / doc_id).resolve()
-        if self.root.resolve() not in source.parents or not source.is_file():
-            raise CorpusError(f"no document {doc_id!r} in {self.root}")
+        source = self.path_of(doc_id)
         target = self.root / ".trash" / f"{int(time.time())}-{source.name}"
         target.parent.mkdir(exist_ok=True)
         source.rename(target)

@@ -23,3 +23,7 @@ class QuestionError(AssistantError, ValueError):
 
 class LLMUnavailableError(AssistantError):
     """A remote LLM server is down, slow or answered with an error."""
+
+
+class DocumentError(Exception):
+    """A document that cannot be read; the message says why. Its file is skipped."""

@@ -11,16 +11,10 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 
-from .errors import CorpusError
-
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-
-
-class DocumentError(Exception):
-    """A document that cannot be read; the message says why."""
+from .errors import CorpusError, DocumentError
+from .readers import HEADING_MARK, SUPPORTED_SUFFIXES, clean_text, extract
 
 
 @dataclass(frozen=True)
@@ -39,6 +33,16 @@ class Document:
     sha256: str  # of the raw file bytes
     sentences: list[Span] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
+    author: str | None = None
+    pages: list[int] = field(default_factory=list)  # where each page starts, paginated files
+
+    def page_at(self, offset: int) -> int | None:
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: list[int], offset: int) -> int | None:
+    """The 1-based page holding ``offset``, given where each page starts; None unpaginated."""
+    return max(1, bisect_right(pages, offset)) if pages else None
 
 
 @dataclass(frozen=True)
@@ -58,57 +62,6 @@ class Chunk:
     end: int
     text: str
     section: str = ""  # heading path where the chunk starts, "Usage › Options"
-
-
-# --- cleaning -------------------------------------------------------------------------------
-
-# Lines that are page furniture wherever they appear.
-_BOILERPLATE_LINE = re.compile(
-    r"^\s*(?:"
-    r"leave a reply|leave a comment|please enter your (?:comment|name|email)[^\n]*"
-    r"|subscribe to get the latest posts[^\n]*|discover more from [^\n]*"
-    r"|(?:subscribe|sign up) (?:now|to our newsletter|for our newsletter)[^\n]*"
-    r"|share this(?: article)?:?|click to share[^\n]*|advertisement|related (?:posts|articles):?"
-    r"|you (?:may|might) also like:?|follow us on [^\n]*|cancel reply|post comment"
-    r"|save my name, email[^\n]*"
-    r")\s*$",
-    re.IGNORECASE,
-)
-# Lines after which nothing is article text (a comment form closes a page).
-_END_OF_ARTICLE = re.compile(r"^\s*(?:leave a reply|leave a comment)\b", re.IGNORECASE)
-
-
-def _is_short_name_line(line: str) -> bool:
-    words = line.split()
-    return 0 < len(words) <= 4 and not re.search(r"[.!?:;,]$", line.strip())
-
-
-def clean_text(raw: str) -> str:
-    """Normalise whitespace and remove comment forms, subscribe prompts and author-bio blurbs."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    text = text.replace("\ufeff", "")
-    lines = [line.rstrip() for line in text.split("\n")]
-
-    for i, line in enumerate(lines):
-        if _END_OF_ARTICLE.match(line):
-            lines = lines[:i]
-            break
-    lines = [line for line in lines if not _BOILERPLATE_LINE.match(line)]
-
-    # An author box at the end: a short name line printed twice, then a bio paragraph.
-    non_empty = [i for i, line in enumerate(lines) if line.strip()]
-    for a, b in zip(non_empty, non_empty[1:]):
-        if (
-            lines[a].strip() == lines[b].strip()
-            and _is_short_name_line(lines[a])
-            and len(non_empty) - non_empty.index(b) <= 3
-        ):
-            lines = lines[:a]
-            break
-
-    cleaned = "\n".join(lines)
-    cleaned = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", cleaned)  # at most one blank line
-    return cleaned.strip()
 
 
 # --- metadata ---------------------------------------------------------------------------------
@@ -271,9 +224,6 @@ def _make_chunk(doc: Document, group: list[Span], position: int) -> Chunk:
     return Chunk(f"{doc.doc_id}#{position}-{digest}", doc.doc_id, start, end, text, section)
 
 
-HEADING_MARK = "\x02"  # starts a heading line, followed by its level and a space, until read
-
-
 def take_headings(text: str) -> tuple[str, list[Heading]]:
     """Remove the heading marks from ``text`` and return where each heading line starts."""
     out: list[str] = []
@@ -296,128 +246,6 @@ def take_headings(text: str) -> tuple[str, list[Heading]]:
 # --- reading files ---------------------------------------------------------------------------
 
 
-class _HTMLText(HTMLParser):
-    """The main text of an HTML page: block elements on their own lines, headings marked.
-
-    Page furniture is left out by tag (script, nav, footer, form, …), by ARIA role
-    (navigation, search, banner, contentinfo, complementary) and by class names that mark it
-    (sidebar, related links, breadcrumbs, cookie banners, comments, share buttons, the "¶" of
-    heading anchors). When the page marks its main content (``<main>``, ``<article>`` or
-    ``role="main"``), only that is read.
-    """
-
-    _SKIP = {"script", "style", "nav", "footer", "header", "form", "aside", "noscript", "svg",
-             "button", "template", "iframe"}  # fmt: skip
-    _SKIP_ROLES = {"navigation", "search", "banner", "contentinfo", "complementary"}
-    _SKIP_CLASS = re.compile(
-        r"(?:^|[\s_-])(?:sidebar|sphinxsidebar|related|footer|headerlink|breadcrumbs?|cookie\w*"
-        r"|comments?|share|sharing|social|menu|nav|navbar|skip-link|advert\w*)(?:$|[\s_-])",
-        re.IGNORECASE,
-    )
-    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
-              "article", "main", "blockquote", "pre", "ul", "ol", "table", "dl", "dt", "dd",
-              "figcaption", "caption", "hr"}  # fmt: skip
-    _VOID = {"br", "img", "input", "meta", "link", "hr", "area", "base", "col", "embed",
-             "source", "track", "wbr", "param"}  # fmt: skip
-
-    def __init__(self, main_only: bool) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title = ""
-        self._stack: list[tuple[str, bool, bool]] = []  # (tag, skips, is main)
-        self._skip = 0
-        self.main_only = main_only
-        self._main = 0 if main_only else 1
-        self._pre = 0
-        self._lists = 0  # depth of definition lists
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "title":
-            self._in_title = True
-        if tag in self._VOID:
-            if tag in ("br", "hr") and self._visible():
-                self.parts.append("\n")
-            return
-        attrs = dict(attrs)
-        skips = (
-            tag in self._SKIP
-            or attrs.get("role") in self._SKIP_ROLES
-            or bool(self._SKIP_CLASS.search(attrs.get("class") or ""))
-            or attrs.get("aria-hidden") == "true"
-        )
-        is_main = tag in ("main", "article") or attrs.get("role") == "main"
-        self._stack.append((tag, skips, is_main))
-        self._skip += skips
-        self._main += is_main
-        self._pre += tag == "pre"
-        self._lists += tag == "dl"
-        if not self._visible():
-            return
-        if tag in self._BLOCK:
-            self.parts.append("\n")
-        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
-            self.parts.append(f"{HEADING_MARK}{tag[1]} ")
-        elif tag == "dt":  # a defined term heads its definition, below any h1-h6
-            self.parts.append(f"{HEADING_MARK}{6 + self._lists} ")
-        elif tag == "li":
-            self.parts.append("- ")
-
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-        if not any(t == tag for t, _, _ in self._stack):
-            return  # a stray end tag
-        while self._stack:
-            open_tag, skips, is_main = self._stack.pop()
-            visible = self._visible()
-            self._skip -= skips
-            self._main -= is_main
-            self._pre -= open_tag == "pre"
-            self._lists -= open_tag == "dl"
-            if visible and open_tag in self._BLOCK:
-                self.parts.append("\n")
-            if open_tag == tag:
-                break
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title += data
-        elif self._visible():
-            self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
-
-    def _visible(self) -> bool:
-        return not self._skip and self._main > 0 and not self._in_title
-
-
-_MAIN_CONTENT = re.compile(r"<main[\s>]|<article[\s>]|role=[\"']main[\"']", re.IGNORECASE)
-
-
-def _html_to_text(raw: str) -> tuple[str, str]:
-    """The page's main text (headings marked) and its ``<title>``."""
-    parser = _HTMLText(main_only=bool(_MAIN_CONTENT.search(raw)))
-    parser.feed(raw)
-    parser.close()
-    text = "".join(parser.parts)
-    if not text.strip() and parser.main_only:  # a main element with no text in it
-        parser = _HTMLText(main_only=False)
-        parser.feed(raw)
-        parser.close()
-        text = "".join(parser.parts)
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
-    return "\n".join(lines), parser.title.strip()
-
-
-def _markdown_to_text(raw: str) -> str:
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", raw)  # images
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links
-    text = re.sub(
-        r"^(#{1,6})\s+", lambda m: f"{HEADING_MARK}{len(m[1])} ", text, flags=re.MULTILINE
-    )
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    return re.sub(r"^```.*$", "", text, flags=re.MULTILINE)
-
-
 def read_document(path: Path, root: Path, max_bytes: int = 20_000_000) -> Document:
     """Read and clean one file; raises DocumentError with a reason a person can act on."""
     doc_id = path.relative_to(root).as_posix()
@@ -428,32 +256,38 @@ def read_document(path: Path, root: Path, max_bytes: int = 20_000_000) -> Docume
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"cannot be read ({exc.strerror or exc})") from exc
-    if b"\x00" in data[:8192]:
-        raise DocumentError("binary file, not text")
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(f"not UTF-8 text (bad byte at {exc.start})") from exc
-    suffix = path.suffix.lower()
-    page_title = ""
-    if suffix in (".html", ".htm"):
-        raw, page_title = _html_to_text(raw)
-    elif suffix in (".md", ".markdown"):
-        raw = _markdown_to_text(raw)
-    text, headings = take_headings(clean_text(raw))
+    found = extract(data, path.suffix.lower())
+    if found.pages is None:
+        text, headings = take_headings(clean_text(found.text))
+    else:
+        text, headings = found.text, []  # paginated text is final: its page offsets hold
     if not text.strip():
         raise DocumentError("no text left after cleaning")
-    title, date = extract_title_and_date(text, fallback=page_title or path.stem)
+    title, date = extract_title_and_date(text, fallback=found.title or path.stem)
     if headings and headings[0].level == 1:
         title = headings[0].text
+    elif _names_something(found.title):
+        title = found.title
     return Document(
         doc_id=doc_id,
         text=text,
         title=title,
-        date=date,
+        date=date or found.date,
         sha256=hashlib.sha256(data).hexdigest(),
         sentences=split_sentences(text),
         headings=headings,
+        author=found.author,
+        pages=found.pages or [],
+    )
+
+
+def _names_something(title: str) -> bool:
+    """A title from a file's metadata is often only a file name ("draft3.docx", "scan_0042",
+    "Microsoft Word - notes"); the document's own first line says more then."""
+    return (
+        " " in title.strip()
+        and not re.search(r"\.(?:docx?|pdf|html?|txt|md)$", title, re.IGNORECASE)
+        and not title.startswith("Microsoft ")
     )
 
 

@@ -43,6 +43,9 @@ class ContextPlanner:
     def text_of(self, doc_id: str) -> str:
         return self.records[doc_id].text
 
+    def page_of(self, doc_id: str, offset: int) -> int | None:
+        return self.records[doc_id].page_at(offset)
+
     def plan(self, question: str) -> Plan:
         fuse = getattr(self.retriever, "fuse", None)  # any LlamaIndex retriever will do
         found = fuse(question) if fuse else self.retriever.retrieve(question)

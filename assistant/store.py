@@ -20,12 +20,12 @@ from pathlib import Path
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from .errors import IndexDamagedError
-from .ingest import Chunk, Document
+from .ingest import Chunk, Document, page_at
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CHROMA_DIR = "chroma"
-_FORMAT = 2  # 2: chunks carry their section path
+_FORMAT = 3  # 2: chunks carry their section path; 3: pages, author, trafilatura's HTML text
 
 
 @dataclass
@@ -39,6 +39,12 @@ class DocRecord:
     text: str
     chunks: list[tuple[str, int, int, str]]  # (chunk_id, start, end, section)
     indexed_at: str
+    author: str | None = None
+    pages: list[int] = field(default_factory=list)  # where each page starts, paginated files
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page of ``offset`` in the text; None for unpaginated documents."""
+        return page_at(self.pages, offset)
 
     def chunk_objects(self) -> list[Chunk]:
         return [
@@ -250,6 +256,8 @@ class Store:
                     for n in nodes
                 ],  # fmt: skip
                 indexed_at=now,
+                author=doc.author,
+                pages=doc.pages,
             )
         self._write_manifest(records)
 

@@ -11,6 +11,7 @@ import os
 import re
 import socket
 from pathlib import Path
+from urllib.parse import quote
 
 from .api import Assistant
 from .errors import AssistantError
@@ -30,6 +31,7 @@ CSS = """
 """
 
 _MARKER = re.compile(r"\[(\d+)\]")
+SOURCE_ROUTE = "/source/"  # + document id: the original file, served from the corpus folder
 
 
 def render_answer(answer: Answer) -> str:
@@ -62,11 +64,18 @@ def render_sources(bot: Assistant, answer: Answer | None) -> str:
         blocks.append(
             f'<div class="source" id="src-{n}"><div class="head">'
             f'<a href="#src-{n}">[{n}]</a> <b>{html.escape(citation.title)}</b>'
-            f'<div class="meta">{meta}</div></div>'
+            f'<div class="meta">{meta} · <a class="open" href="{source_link(citation)}" '
+            'target="_blank" rel="noopener">open the original</a></div></div>'
             f"<p>{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}</p>"
             "</div>"
         )
     return "\n".join(blocks)
+
+
+def source_link(citation) -> str:
+    """Where the UI serves a cited file: at its page, for a PDF."""
+    url = SOURCE_ROUTE + quote(citation.source)
+    return f"{url}#page={citation.page}" if citation.page else url
 
 
 def documents_table(bot: Assistant) -> list[list]:
@@ -158,7 +167,7 @@ def build_app(bot: Assistant):
         with gr.Tab("Documents"):
             status = gr.Markdown("")
             upload = gr.File(
-                label="Add .txt, .md or .html files",
+                label="Add .txt, .md, .html, .pdf or .docx files",
                 file_count="multiple",
                 file_types=list(SUPPORTED_SUFFIXES),
                 elem_id="upload",
@@ -180,21 +189,43 @@ def build_app(bot: Assistant):
     return app
 
 
+def web_app(bot: Assistant):
+    """A FastAPI app: the Gradio UI at ``/`` and the cited files at ``/source/<id>``."""
+    import gradio as gr
+    from fastapi import FastAPI, HTTPException
+    from fastapi.responses import FileResponse
+
+    app = FastAPI(title="Assistant", docs_url=None, redoc_url=None)
+
+    @app.get(SOURCE_ROUTE + "{doc_id:path}")
+    def source(doc_id: str):
+        try:
+            path = bot.source_file(doc_id)
+        except AssistantError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        # A saved web page is shown, never run, on this app's origin.
+        headers = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+        media = "text/plain; charset=utf-8" if path.suffix.lower() in (".txt", ".md") else None
+        return FileResponse(
+            path, media_type=media, headers=headers, content_disposition_type="inline"
+        )
+
+    blocks = build_app(bot)
+    blocks.queue(default_concurrency_limit=4)
+    return gr.mount_gradio_app(
+        app, blocks, path="/", css=CSS, theme=gr.themes.Soft(),
+        max_file_size=bot.settings.max_upload_bytes, show_error=True,
+    )  # fmt: skip
+
+
 def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Start the UI (blocking). Several browser sessions are served at once."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
     try:
-        import gradio as gr
+        import uvicorn
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise AssistantError("the UI needs gradio: run `make setup`") from exc
     check_port(host, port)
-    app = build_app(bot)
-    app.queue(default_concurrency_limit=4)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        css=CSS,
-        theme=gr.themes.Soft(),
-        max_file_size=bot.settings.max_upload_bytes,
-        show_error=True,
-    )
+    app = web_app(bot)
+    print(f"* Running on http://{host}:{port}/", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

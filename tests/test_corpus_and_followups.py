@@ -117,3 +117,28 @@ def test_an_index_opened_without_updating_retrieves_with_the_configured_embedder
     dense = bot.planner.retriever._dense  # before any question loaded the embedder
     assert type(dense._embed_model).__name__ == "HuggingFaceEmbedding"  # not OpenAI's default
     assert bot.ask("Who co-chaired the strategic dialogue?").retrieved
+
+
+def test_only_documents_of_the_corpus_folder_are_served(make_assistant, corpus, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.ui import web_app
+
+    bot = make_assistant()
+    (tmp_path / "secret.txt").write_text("not for the web")
+    (corpus / ".hidden.txt").write_text("hidden")
+    (corpus / "notes.exe").write_bytes(b"MZ")
+    (corpus / "link.txt").symlink_to(tmp_path / "secret.txt")
+    assert bot.source_file(ARTICLE_A) == (corpus / ARTICLE_A).resolve()
+    for bad in ("../secret.txt", "/etc/passwd", ".hidden.txt", "notes.exe", "link.txt",
+                "missing.txt", ".trash/x.txt", "sub/../../secret.txt"):  # fmt: skip
+        with pytest.raises(CorpusError, match="no document"):
+            bot.source_file(bad)
+
+    client = TestClient(web_app(bot))
+    served = client.get(f"/source/{ARTICLE_A}")
+    assert served.status_code == 200 and served.text == (corpus / ARTICLE_A).read_text()
+    assert served.headers["content-security-policy"] == "sandbox"  # shown, never run
+    for bad in ("..%2Fsecret.txt", "%2Fetc%2Fpasswd", "link.txt", ".hidden.txt"):
+        refused = client.get(f"/source/{bad}")
+        assert refused.status_code == 404 and "no document" in refused.json()["detail"]

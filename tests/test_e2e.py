@@ -144,3 +144,49 @@ def test_indexing_leaves_no_torch_threads_behind(tmp_path):
     while (left := unnamed_threads() - before) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not left
+
+
+@pytest.fixture(scope="module")
+def office_bot(tmp_path_factory):
+    """The bundled articles as people also have them: 000 printed to PDF, 001 as Word."""
+    from documents import article_docx, article_pdf
+
+    from assistant import Assistant
+
+    corpus = tmp_path_factory.mktemp("office")
+    article_pdf(CORPUS / ARTICLE_A, corpus / "article-000.pdf")
+    article_docx(CORPUS / ARTICLE_B, corpus / "article-001.docx")
+    assistant = Assistant(corpus=corpus, index_dir=tmp_path_factory.mktemp("office-index"))
+    report = assistant.index()
+    indexed = [d.doc_id for d in assistant.documents()]
+    assert indexed == ["article-000.pdf", "article-001.docx"], report.skipped
+    return assistant
+
+
+def test_a_pdf_answer_cites_its_page(office_bot):
+    question = "On which date were the foreign ministers' talks in Beijing co-chaired?"
+    answer = office_bot.ask(question)
+    assert not answer.refused, answer.raw_text
+    assert "January 4" in answer.text
+    pdf = [c for c in answer.citations if c.source.endswith(".pdf")]
+    assert pdf and pdf[0].page == 1, answer.citations
+    assert_quotes_are_exact(office_bot, answer)
+
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "--json",
+         "--corpus", str(office_bot.settings.corpus_dir),
+         "--index-dir", str(office_bot.settings.index_dir), question],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    cited = json.loads(out.stdout)["citations"]
+    assert any(c["source"].endswith(".pdf") and c["page"] == 1 for c in cited), cited
+
+
+def test_a_docx_answer_cites_the_word_file(office_bot):
+    answer = office_bot.ask("Where will the next round of the Strategic Dialogue be held?")
+    assert not answer.refused, answer.raw_text
+    assert "Islamabad" in answer.text
+    assert answer.citations[0].source == "article-001.docx"
+    assert answer.citations[0].page is None
+    assert_quotes_are_exact(office_bot, answer)

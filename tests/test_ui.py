@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B, CORPUS, REPO, free_port
+from documents import article_docx, article_pdf
 
 from assistant.answer import Answer, Citation
 from assistant.errors import AssistantError
@@ -61,14 +62,10 @@ def test_a_port_in_use_is_one_clear_error():
 # --- the running app ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """`assistant ui` on a copy of the bundled corpus, on a free port, stopped at the end."""
+def run_ui(corpus: Path, work: Path):
+    """`assistant ui` on ``corpus``, on a free port; yields its URL, stops it at the end."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make test installs it)")
-    work = tmp_path_factory.mktemp("ui")
-    corpus = work / "corpus"
-    shutil.copytree(CORPUS, corpus)
     port = free_port()
     log = (work / "ui.log").open("w")
     proc = subprocess.Popen(
@@ -90,6 +87,25 @@ def app_url(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The UI on a copy of the bundled corpus."""
+    work = tmp_path_factory.mktemp("ui")
+    shutil.copytree(CORPUS, work / "corpus")
+    yield from run_ui(work / "corpus", work)
+
+
+@pytest.fixture(scope="module")
+def office_url(tmp_path_factory):
+    """The UI on the bundled articles as a printed PDF (000) and a Word file (001)."""
+    work = tmp_path_factory.mktemp("office-ui")
+    (work / "corpus").mkdir()
+    article_pdf(CORPUS / ARTICLE_A, work / "corpus" / "article-000.pdf")
+    article_docx(CORPUS / ARTICLE_B, work / "corpus" / "article-001.docx")
+    (work / "secret.txt").write_text("outside the corpus")
+    yield from run_ui(work / "corpus", work)
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +217,56 @@ def test_an_uploaded_article_is_indexed_and_answers_questions(app_url, browser, 
     assert "lake_ferry.txt" in page.locator("#sources").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-upload.png"), full_page=True)
+
+
+@pytest.mark.e2e
+def test_a_pdf_source_opens_at_its_page_and_paths_outside_the_corpus_are_refused(
+    office_url, browser, tmp_path
+):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(office_url)
+    ask(page, "On which date were the foreign ministers' talks in Beijing co-chaired?")
+    page.wait_for_selector("#sources .source mark", timeout=300_000)
+    assert "January 4" in last_answer(page).inner_text()
+    card = page.locator("#sources .source", has_text="article-000.pdf").first
+    assert "article-000.pdf · p. 1" in card.inner_text()
+    link = card.locator("a.open")
+    assert link.get_attribute("href") == "/source/article-000.pdf#page=1"
+    with context.expect_page() as opened:
+        link.click()
+    original = opened.value
+    original.wait_for_load_state()
+    assert original.url == office_url + "source/article-000.pdf#page=1"
+    served = context.request.get(office_url + "source/article-000.pdf")
+    assert served.ok and served.headers["content-type"] == "application/pdf"
+    assert served.body()[:5] == b"%PDF-"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-pdf-source.png"), full_page=True)
+
+    # Anything that is not a document of the corpus folder is refused.
+    for outside in ("source/..%2Fsecret.txt", "source/%2e%2e/%2e%2e/etc/passwd",
+                    "source/..%2F..%2F..%2Fetc%2Fpasswd", "source/%2Fetc%2Fpasswd",
+                    "source/.trash/x.pdf", "source/missing.pdf"):  # fmt: skip
+        refused = context.request.get(office_url + outside)
+        assert refused.status == 404, outside
+        assert "outside the corpus" not in refused.text()
+    response = page.goto(office_url + "source/..%2Fsecret.txt")
+    assert response.status == 404 and "no document" in page.content()
+
+    # The Documents tab takes Word files too.
+    import docx
+
+    upload = docx.Document()
+    upload.add_heading("Lake Tarnu ferry", 0)
+    upload.add_paragraph("The Lake Tarnu ferry service will start on 3 March 2027.")
+    upload.save(tmp_path / "lake_ferry.docx")
+    page.goto(office_url)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(tmp_path / "lake_ferry.docx"))
+    page.wait_for_timeout(1000)
+    page.locator("#add").click()
+    page.wait_for_function(
+        "() => document.body.innerText.includes('Added lake_ferry.docx')", timeout=120_000
+    )
+    assert "Lake Tarnu ferry" in page.locator("#documents").inner_text()
