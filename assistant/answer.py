@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -54,27 +55,56 @@ def usage_from(raw: Any) -> Usage:
 
 
 class Generation:
-    """Streams the model's text for one question, then verifies it into ``.answer``."""
+    """Streams the model's text for one question, then verifies it into ``.answer``.
 
-    def __init__(self, request: Request):
+    It holds one of the engine's slots (``release`` frees it) until it is consumed, closed,
+    cancelled or dropped.
+    """
+
+    def __init__(self, request: Request, release: Callable[[], None] | None = None):
         self.request = request
         self.answer: Answer | None = None
+        self._release = release
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop generating at the next token, from any thread (a client went away)."""
+        self._cancelled.set()
+
+    def _free_slot(self) -> None:
+        release, self._release = self._release, None
+        if release:
+            release()
+
+    def __del__(self) -> None:  # never iterated: the slot still goes back
+        self._free_slot()
 
     def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self._generate()
+        finally:
+            self._free_slot()
+
+    def _generate(self) -> Iterator[str]:
         r = self.request
         began = time.perf_counter()
         messages = build_messages(r.question, r.passages, retrieved=not r.fixed)
         raw = ""
         last = None
-        for response in r.llm.stream_chat(
-            messages, max_tokens=r.max_tokens, temperature=r.temperature
-        ):
-            if response.delta:
-                if not raw:
-                    r.timings["first_token_s"] = time.perf_counter() - began
-                raw += response.delta
-                yield response.delta
-            last = response
+        stream = r.llm.stream_chat(messages, max_tokens=r.max_tokens, temperature=r.temperature)
+        try:
+            for response in stream:
+                if self._cancelled.is_set():
+                    log.info("cancelled after %d characters", len(raw))
+                    return
+                if response.delta:
+                    if not raw:
+                        r.timings["first_token_s"] = time.perf_counter() - began
+                    raw += response.delta
+                    yield response.delta
+                last = response
+        finally:
+            getattr(stream, "close", lambda: None)()  # stops the engine's generation
         r.timings["generate_s"] = time.perf_counter() - began
         usage = usage_from(getattr(last, "raw", None))
         began = time.perf_counter()

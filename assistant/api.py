@@ -22,11 +22,11 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from .answer import Generation, Request
 from .config import Settings, offline_environment
 from .corpus import CorpusFolder, paragraph_around, safe_file_name
-from .errors import QuestionError
+from .errors import BusyError, QuestionError
 from .indexer import Indexer
 from .planner import ContextPlanner
 from .prompts import build_messages, fill, load_prompt
-from .results import Answer, Citation
+from .results import Answer, Citation, SearchHit
 from .store import DocRecord, Store, SyncReport
 from .verify import MARKER, SupportRules, is_refusal
 
@@ -67,6 +67,9 @@ class Assistant:
         self._planner: ContextPlanner | None = None
         self._lock = threading.RLock()  # the lazily loaded parts
         self._index_lock = threading.Lock()
+        # One permit per LLM slot: questions beyond them wait here, at most queue_timeout.
+        self._slots = threading.BoundedSemaphore(s.n_parallel)
+        self._busy = 0
         self.store = Store(
             s.resolved_index_dir(),
             collection=s.collection,
@@ -201,6 +204,36 @@ class Assistant:
         """
         asked = self._check(question)
         planner = self.planner  # loads the embedder and retriever outside the timings
+        self._take_slot()
+        try:
+            return self._generation(asked, history, planner)
+        except BaseException:
+            self._free_slot()
+            raise
+
+    @property
+    def busy_slots(self) -> int:
+        """How many of the engine's ``n_parallel`` slots are answering now."""
+        return self._busy
+
+    def _take_slot(self) -> None:
+        wait = self.settings.queue_timeout
+        if not self._slots.acquire(timeout=wait):
+            n = self.settings.n_parallel
+            raise BusyError(
+                f"all {n} answer slot{'s' * (n > 1)} stayed busy for {wait:.0f} s: ask again "
+                "shortly, or raise ASSISTANT_N_PARALLEL / ASSISTANT_QUEUE_TIMEOUT",
+                retry_after=max(1, round(wait / 10)),
+            )
+        with self._lock:
+            self._busy += 1
+
+    def _free_slot(self) -> None:
+        with self._lock:
+            self._busy -= 1
+        self._slots.release()
+
+    def _generation(self, asked: str, history, planner) -> Generation:
         began = time.perf_counter()
         question = self.rewrite(asked, history)
         timings = {"rewrite_s": time.perf_counter() - began} if question != asked else {}
@@ -230,7 +263,8 @@ class Assistant:
                 ),
                 asked=asked,
                 timings=timings,
-            )
+            ),
+            release=self._free_slot,
         )
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
@@ -242,6 +276,24 @@ class Assistant:
         answer = generation.answer
         answer.timings["total_s"] = time.perf_counter() - began
         return answer
+
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        """The ``k`` passages retrieval finds for ``query``, best first; no LLM involved."""
+        query = self._check(query)
+        planner = self.planner
+        hits = []
+        for hit in planner.search(query)[: max(1, k)]:
+            meta = hit.node.metadata
+            record = planner.records[meta["doc_id"]]
+            start, end = meta["start"], meta["end"]
+            hits.append(
+                SearchHit(
+                    source=record.doc_id, title=record.title, text=record.text[start:end],
+                    start=start, end=end, score=round(hit.score or 0.0, 6),
+                    section=meta.get("section", ""), page=record.page_at(start),
+                )
+            )  # fmt: skip
+        return hits
 
     def warm_up(self) -> None:
         """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""

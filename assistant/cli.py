@@ -152,22 +152,63 @@ def chat(corpus, index_dir, timings):
             click.echo(f"error: {exc}", err=True)
 
 
-@cli.command()
-@_corpus_option
-@_index_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=7860, show_default=True, help="Port to listen on.")
-def ui(corpus, index_dir, host, port):
-    """Open the web UI: chat with cited answers, sources panel, documents tab."""
-    from .ui import check_port, serve
+def _serve(corpus, index_dir, host: str, port: int, programs: bool) -> None:
+    from .config import Settings
+    from .server import check_exposure, serve
+    from .ui import check_port
 
-    check_port(host, port)  # before the slow start-up, so a clash is reported at once
+    # Before the slow start-up, so a clash or an open address is reported at once.
+    check_exposure(host, Settings().api_key)
+    check_port(host, port)
     bot = _open(corpus, index_dir)
     _report_skipped(bot.last_sync)
     click.echo(f"{bot.last_sync.summary()}\nLoading the model…", err=True)
     bot.warm_up()
-    click.echo(f"Open http://{host}:{port} in a browser (Ctrl-C to stop).", err=True)
-    serve(bot, host, port)
+    where = f"http://{host}:{port}"
+    click.echo(f"Open {where} in a browser (Ctrl-C to stop).", err=True)
+    if programs:
+        click.echo(f"OpenAI-compatible API: {where}/v1 · JSON API: {where}/api/docs · "
+                   f"MCP: {where}/mcp", err=True)  # fmt: skip
+    serve(bot, host, port, programs=programs)
+
+
+_host_option = click.option(
+    "--host", default="127.0.0.1", show_default=True,
+    help="Address to listen on; anything but loopback needs ASSISTANT_API_KEY.",
+)  # fmt: skip
+
+
+@cli.command()
+@_corpus_option
+@_index_option
+@_host_option
+@click.option("--port", default=7860, show_default=True, help="Port to listen on.")
+def ui(corpus, index_dir, host, port):
+    """Open the web UI: chat with cited answers, sources panel, documents tab."""
+    _serve(corpus, index_dir, host, port, programs=False)
+
+
+@cli.command()
+@_corpus_option
+@_index_option
+@_host_option
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+def serve(corpus, index_dir, host, port):
+    """Serve the UI at /, an OpenAI-compatible API at /v1, a JSON API at /api and MCP at /mcp,
+    over one index and one engine."""
+    _serve(corpus, index_dir, host, port, programs=True)
+
+
+@cli.command()
+@_corpus_option
+@_index_option
+def mcp(corpus, index_dir):
+    """Serve the MCP tools (ask, search, list_documents) over stdio, for desktop agents."""
+    from .mcp_tools import build_mcp
+
+    bot = _open(corpus, index_dir, progress=False)  # stdout is the protocol: nothing else
+    _report_skipped(bot.last_sync)
+    build_mcp(bot).run("stdio")
 
 
 @cli.command("llm-server")

@@ -105,6 +105,22 @@ class Settings(BaseSettings):
     )
     n_ctx: int = Field(4096, ge=512, description="LLM context window in tokens.")
     n_parallel: int = Field(1, ge=1, description="Parallel LLM slots (concurrent generations).")
+    queue_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds a question waits for a free LLM slot; then it fails with a busy "
+        "error (HTTP 503 with Retry-After from `assistant serve`).",
+    )
+    api_key: str | None = Field(
+        None,
+        description="Key that `assistant serve` requires on /v1, /api and /mcp (Authorization: "
+        "Bearer <key>). Needed to listen on anything but a loopback address.",
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins allowed to call `assistant serve` from a browser "
+        "page of another site (CORS); empty: CORS off.",
+    )
     flash_attention: Literal["auto", "on", "off"] = Field(
         "auto",
         description="llama.cpp flash attention. auto: off when the whole collection is the "

@@ -21,6 +21,14 @@ class QuestionError(AssistantError, ValueError):
     """The question is empty or too long."""
 
 
+class BusyError(AssistantError):
+    """Every answer slot stayed busy for longer than the wait allowed."""
+
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds a client should wait before trying again
+
+
 class LLMUnavailableError(AssistantError):
     """A remote LLM server is down, slow or answered with an error."""
 

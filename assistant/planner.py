@@ -46,9 +46,13 @@ class ContextPlanner:
     def page_of(self, doc_id: str, offset: int) -> int | None:
         return self.records[doc_id].page_at(offset)
 
-    def plan(self, question: str) -> Plan:
+    def search(self, question: str) -> list[NodeWithScore]:
+        """Every chunk retrieval found, best first."""
         fuse = getattr(self.retriever, "fuse", None)  # any LlamaIndex retriever will do
-        found = fuse(question) if fuse else self.retriever.retrieve(question)
+        return fuse(question) if fuse else self.retriever.retrieve(question)
+
+    def plan(self, question: str) -> Plan:
+        found = self.search(question)
         retrieved = found[: self.settings.top_k]
         for rank, hit in enumerate(retrieved, 1):
             log.info("hit %d: %s %.4f %s", rank, hit.node.node_id, hit.score or 0.0,

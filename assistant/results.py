@@ -26,6 +26,24 @@ class Citation:
         return f"{self.source} · {where}" if where else self.source
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """A passage retrieval found for a query, without any LLM: ``text`` is
+    ``document_text[start:end]``."""
+
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float  # fused rank score, higher is better
+    section: str = ""
+    page: int | None = None  # 1-based page where the passage starts, paginated documents
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class Usage:
     """Tokens one answer took, as the engine counted them (0 when it does not say)."""

@@ -7,7 +7,6 @@ Only presentation lives here; every answer, rewrite and index change goes throug
 from __future__ import annotations
 
 import html
-import os
 import re
 import socket
 from pathlib import Path
@@ -31,7 +30,7 @@ CSS = """
 """
 
 _MARKER = re.compile(r"\[(\d+)\]")
-SOURCE_ROUTE = "/source/"  # + document id: the original file, served from the corpus folder
+SOURCE_ROUTE = "/source/"  # + document id: where assistant.server serves the original file
 
 
 def render_answer(answer: Answer) -> str:
@@ -187,45 +186,3 @@ def build_app(bot: Assistant):
             add.click(add_files, [upload], [status, table, pick])
             delete.click(remove, [pick], [status, table, pick])
     return app
-
-
-def web_app(bot: Assistant):
-    """A FastAPI app: the Gradio UI at ``/`` and the cited files at ``/source/<id>``."""
-    import gradio as gr
-    from fastapi import FastAPI, HTTPException
-    from fastapi.responses import FileResponse
-
-    app = FastAPI(title="Assistant", docs_url=None, redoc_url=None)
-
-    @app.get(SOURCE_ROUTE + "{doc_id:path}")
-    def source(doc_id: str):
-        try:
-            path = bot.source_file(doc_id)
-        except AssistantError as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
-        # A saved web page is shown, never run, on this app's origin.
-        headers = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
-        media = "text/plain; charset=utf-8" if path.suffix.lower() in (".txt", ".md") else None
-        return FileResponse(
-            path, media_type=media, headers=headers, content_disposition_type="inline"
-        )
-
-    blocks = build_app(bot)
-    blocks.queue(default_concurrency_limit=4)
-    return gr.mount_gradio_app(
-        app, blocks, path="/", css=CSS, theme=gr.themes.Soft(),
-        max_file_size=bot.settings.max_upload_bytes, show_error=True,
-    )  # fmt: skip
-
-
-def serve(bot: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Start the UI (blocking). Several browser sessions are served at once."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
-    try:
-        import uvicorn
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise AssistantError("the UI needs gradio: run `make setup`") from exc
-    check_port(host, port)
-    app = web_app(bot)
-    print(f"* Running on http://{host}:{port}/", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")

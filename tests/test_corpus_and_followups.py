@@ -122,7 +122,7 @@ def test_an_index_opened_without_updating_retrieves_with_the_configured_embedder
 def test_only_documents_of_the_corpus_folder_are_served(make_assistant, corpus, tmp_path):
     from fastapi.testclient import TestClient
 
-    from assistant.ui import web_app
+    from assistant.server import create_app
 
     bot = make_assistant()
     (tmp_path / "secret.txt").write_text("not for the web")
@@ -135,7 +135,7 @@ def test_only_documents_of_the_corpus_folder_are_served(make_assistant, corpus, 
         with pytest.raises(CorpusError, match="no document"):
             bot.source_file(bad)
 
-    client = TestClient(web_app(bot))
+    client = TestClient(create_app(bot, programs=False))
     served = client.get(f"/source/{ARTICLE_A}")
     assert served.status_code == 200 and served.text == (corpus / ARTICLE_A).read_text()
     assert served.headers["content-security-policy"] == "sandbox"  # shown, never run
