@@ -66,6 +66,7 @@ class Generation:
         self.answer: Answer | None = None
         self._release = release
         self._cancelled = threading.Event()
+        self.on_answer: Callable[[Answer], None] | None = None  # e.g. saves it
 
     def cancel(self) -> None:
         """Stop generating at the next token, from any thread (a client went away)."""
@@ -111,6 +112,8 @@ class Generation:
         self.answer = self.finish(raw)
         r.timings["verify_s"] = time.perf_counter() - began
         self.answer.usage = usage
+        if self.on_answer:
+            self.on_answer(self.answer)
         log.info(
             "answered in %.2f s: %d prompt tokens (%d cached), %d generated, refused=%s",
             sum(r.timings.values()), usage.prompt_tokens + usage.cached_tokens,

@@ -21,6 +21,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from .answer import Generation, Request
 from .config import Settings, offline_environment
+from .conversations import Conversations, ConversationStore
 from .corpus import CorpusFolder, paragraph_around, safe_file_name
 from .errors import BusyError, QuestionError
 from .indexer import Indexer
@@ -32,6 +33,17 @@ from .verify import MARKER, SupportRules, is_refusal
 
 __all__ = ["Assistant", "Answer", "Citation", "safe_file_name"]
 log = logging.getLogger(__name__)
+CONVERSATIONS_FILE = "conversations.sqlite3"
+
+
+class _NotSaved:
+    """The default of ``conversation``: the answer is not saved (None means a new one)."""
+
+    def __repr__(self) -> str:
+        return "NOT_SAVED"
+
+
+NOT_SAVED = _NotSaved()
 
 
 class Assistant:
@@ -65,6 +77,7 @@ class Assistant:
         self._llm = llm
         self._embed_model = embed_model
         self._planner: ContextPlanner | None = None
+        self._conversations: Conversations | None = None
         self._lock = threading.RLock()  # the lazily loaded parts
         self._index_lock = threading.Lock()
         # One permit per LLM slot: questions beyond them wait here, at most queue_timeout.
@@ -196,20 +209,58 @@ class Assistant:
         log.info("rewrote the follow-up as %r", rewritten)
         return rewritten
 
-    def stream(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Generation:
+    def stream(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] | None = None,
+        conversation: str | None | _NotSaved = NOT_SAVED,
+    ) -> Generation:
         """Iterate for text pieces as they are generated; ``.answer`` holds the final Answer.
 
         With ``history`` (earlier ``(question, answer)`` pairs) a follow-up such as "And who
         hosted him?" is first rewritten into a standalone question (``Answer.rewritten``).
+        With ``conversation`` (a conversation id, or None for a new one) the answer is saved
+        to it, and its earlier turns are the history (``Answer.conversation_id`` says which).
         """
         asked = self._check(question)
+        save = conversation is not NOT_SAVED and self.settings.save_conversations
+        if save and conversation is not None and history is None:
+            history = self.conversations.get(conversation).history  # an unknown id fails here
         planner = self.planner  # loads the embedder and retriever outside the timings
         self._take_slot()
         try:
-            return self._generation(asked, history, planner)
+            generation = self._generation(asked, history, planner)
         except BaseException:
             self._free_slot()
             raise
+        if save:
+            generation.on_answer = lambda answer: self._save(conversation, asked, answer, planner)
+        return generation
+
+    @property
+    def conversations(self) -> Conversations:
+        """Saved conversations: ``list()``, ``get(id)``, ``rename``, ``delete``, ``export``."""
+        with self._lock:
+            if self._conversations is None:
+                s = self.settings
+                store = None
+                if s.save_conversations:
+                    path = s.conversations_path or s.resolved_index_dir() / CONVERSATIONS_FILE
+                    store = ConversationStore(path.expanduser())
+                self._conversations = Conversations(
+                    store, lambda doc_id: self.store.records().get(doc_id)
+                )
+            return self._conversations
+
+    def _save(self, cid: str | None, question: str, answer: Answer, planner) -> None:
+        store = self.conversations.store
+        if store is None:
+            return
+        if cid is None:
+            cid = store.create(question)
+        hashes = {c.source: planner.records[c.source].sha256 for c in answer.citations}
+        store.append(cid, question, answer, hashes)
+        answer.conversation_id = cid
 
     @property
     def busy_slots(self) -> int:
@@ -267,10 +318,19 @@ class Assistant:
             release=self._free_slot,
         )
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None) -> Answer:
-        """Answer one question; ``Answer.refused`` is True when the sources do not say."""
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] | None = None,
+        conversation: str | None | _NotSaved = NOT_SAVED,
+    ) -> Answer:
+        """Answer one question; ``Answer.refused`` is True when the sources do not say.
+
+        ``conversation=None`` saves the question and answer to a new conversation,
+        ``conversation=<id>`` appends them to that one; by default nothing is saved.
+        """
         began = time.perf_counter()
-        generation = self.stream(question, history)
+        generation = self.stream(question, history, conversation)
         for _ in generation:
             pass
         answer = generation.answer

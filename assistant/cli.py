@@ -128,10 +128,22 @@ def ask(question, corpus, index_dir, as_json, timings):
 @_corpus_option
 @_index_option
 @click.option("--timings", is_flag=True, help="Print where the time went after each answer.")
-def chat(corpus, index_dir, timings):
-    """Talk to the assistant in the terminal (empty line or Ctrl-D to quit)."""
+@click.option(
+    "--resume", "resume", is_flag=False, flag_value="", default=None, metavar="[ID]",
+    help="Continue the last conversation, or the one with this id.",
+)  # fmt: skip
+def chat(corpus, index_dir, timings, resume):
+    """Talk to the assistant in the terminal (empty line or Ctrl-D to quit). The conversation
+    is saved (unless ASSISTANT_SAVE_CONVERSATIONS=false); follow-ups read its earlier turns."""
     bot = _open(corpus, index_dir)
     _report_skipped(bot.last_sync)
+    conversation = None
+    if resume is not None:
+        conversation = resume or bot.conversations.latest()
+        if conversation is None:
+            raise AssistantError("no saved conversation to resume: start one with `assistant chat`")
+        for message in bot.conversations.get(conversation).messages:
+            click.echo(f"\n> {message.question}\n{message.answer.text}")
     click.echo(f"{bot.last_sync.summary()}\nLoading the model…", err=True)
     bot.warm_up()
     click.echo("Ask a question about the documents (empty line to quit).", err=True)
@@ -143,13 +155,67 @@ def chat(corpus, index_dir, timings):
         if not question:
             break
         try:
-            generation = bot.stream(question)
+            generation = bot.stream(question, conversation=conversation)
             for piece in generation:
                 click.echo(piece, nl=False)
             click.echo("\n")
             _print_answer(generation.answer, timings)
+            conversation = generation.answer.conversation_id or conversation
         except AssistantError as exc:
             click.echo(f"error: {exc}", err=True)
+    if conversation:
+        click.echo(f"Saved as conversation {conversation} (assistant chat --resume).", err=True)
+
+
+@cli.group()
+def conversations():
+    """Saved conversations: list, show, export, delete."""
+
+
+def _conversations(index_dir):
+    from .api import Assistant
+
+    return Assistant(index_dir=index_dir, update_index=False).conversations
+
+
+@conversations.command("list")
+@_index_option
+def conversations_list(index_dir):
+    """The conversations, newest first: id, last change, title."""
+    for c in _conversations(index_dir).list():
+        click.echo(f"{c.id}  {c.updated_at}  {c.title}")
+
+
+@conversations.command("show")
+@click.argument("conversation_id")
+@_index_option
+def conversations_show(conversation_id, index_dir):
+    """A conversation's questions and cited answers."""
+    click.echo(_conversations(index_dir).export(conversation_id, "md"), nl=False)
+
+
+@conversations.command("export")
+@click.argument("conversation_id")
+@_index_option
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
+              show_default=True, help="Markdown with numbered sources, or JSON.")  # fmt: skip
+def conversations_export(conversation_id, index_dir, fmt):
+    """Print a conversation as Markdown or JSON (redirect it to a file)."""
+    click.echo(_conversations(index_dir).export(conversation_id, fmt), nl=False)
+
+
+@conversations.command("delete")
+@click.argument("conversation_id")
+@_index_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def conversations_delete(conversation_id, index_dir, yes):
+    """Delete a conversation from the file for good."""
+    store = _conversations(index_dir)
+    title = store.get(conversation_id).title
+    if not yes:
+        click.confirm(f"Delete “{title}” for good?", abort=True)
+    store.delete(conversation_id)
+    click.echo(f"Deleted {conversation_id}.", err=True)
 
 
 def _serve(corpus, index_dir, host: str, port: int, programs: bool) -> None:

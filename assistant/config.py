@@ -182,6 +182,14 @@ class Settings(BaseSettings):
     min_similarity: float = Field(
         0.6, ge=0.0, le=1.0, description="Cosine a paraphrase needs; see semantic_support."
     )
+    save_conversations: bool = Field(
+        True,
+        description="Keep conversations (questions, answers and citations) in a SQLite file; "
+        "false: nothing is saved, anywhere.",
+    )
+    conversations_path: Path | None = Field(
+        None, description="The conversations file; default: conversations.sqlite3 in index_dir."
+    )
     log_level: str = Field(
         "WARNING", description="Level of the assistant's log lines on stderr (DEBUG, INFO, …)."
     )

@@ -292,6 +292,19 @@ def _without_boilerplate(pages: list[list[str]]) -> list[list[str]]:
     return out + [[] for _ in range(len(pages) - len(out))]
 
 
+def _ends_block(block: str, line: str, following: str, width: int) -> bool:
+    """Whether ``block`` (the paragraph being joined, ``line`` its last line on the page)
+    ends here rather than wrapping onto ``following``. Ragged or narrow columns leave short
+    lines mid-sentence, so a short line is not enough: a paragraph also ends a sentence, and
+    a heading (of one line or two) is short, unpunctuated and followed by a capital."""
+    if len(line) >= 0.8 * width:
+        return False
+    if re.search(r"[.!?:;…][\"'”’)\]]*$", line):
+        return True
+    heading = len(block.split()) <= 20 and block[:1].isupper() and not block.endswith(",")
+    return heading and following[:1].isupper()
+
+
 def _running_lines(pages: list[list[str]]) -> set[str]:
     """Lines printed at the top or bottom of most pages, and nowhere else: headers and
     footers. Digits are masked, so "Page 3 of 9" or a date in a header matches every page."""
@@ -326,8 +339,7 @@ def _join_pages(pages: list[list[str]], running: set[str]) -> tuple[str, list[in
             if not (i in edge and (_masked(line) in running or _PAGE_NUMBER.match(line)))
         ])  # fmt: skip
     widths = sorted(len(line) for kept in kept_pages for line in kept)
-    # A line well short of the usual width ends its paragraph, heading or list item.
-    short = 0.8 * widths[int(0.8 * (len(widths) - 1))] if widths else 0
+    width = widths[int(0.8 * (len(widths) - 1))] if widths else 0
     out = ""
     last = ""
     starts: list[int] = []
@@ -338,7 +350,8 @@ def _join_pages(pages: list[list[str]], running: set[str]) -> tuple[str, list[in
             elif re.search(r"[^\W\d_]-$", last) and line[:1].islower():
                 out = out[:-1] + line  # "exam-" + "ple"
             else:
-                out += ("\n" if len(last) < short else " ") + line
+                block = out[out.rfind("\n") + 1 :]
+                out += ("\n" if _ends_block(block, last, line, width) else " ") + line
             if n == 0:
                 starts.append(len(out) - len(line))
             last = line

@@ -18,6 +18,9 @@ class Citation:
     date: str | None = None
     section: str = ""  # heading path of the quote in its document, "Usage › Options"
     page: int | None = None  # 1-based page, for paginated documents
+    # For a saved answer opened later: "current", "moved" (found again, offsets updated),
+    # "changed" (its quote is no longer in the document) or "removed" (the document is gone).
+    status: str = "current"
 
     @property
     def locator(self) -> str:
@@ -67,6 +70,7 @@ class Answer:
     rewritten: str | None = None  # the standalone question, when a follow-up was rewritten
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
     usage: Usage = field(default_factory=Usage)
+    conversation_id: str | None = None  # the saved conversation this answer joined
 
     def __str__(self) -> str:
         return self.text
@@ -80,6 +84,7 @@ class Answer:
             "unsupported": self.unsupported,
             "rewritten": self.rewritten,
             "usage": asdict(self.usage),
+            "conversation_id": self.conversation_id,
         }
 
     def _repr_markdown_(self) -> str:

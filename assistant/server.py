@@ -91,43 +91,70 @@ def error_response(exc: AssistantError):
 # --- access -----------------------------------------------------------------------------------
 
 
-class KeyCheck:
-    """ASGI middleware: with a key set, programs (``/v1``, ``/api``, ``/mcp``) send it as
-    ``Authorization: Bearer <key>``; a browser gets a password prompt for the UI and files
-    (HTTP Basic, any user name, the key as password), so nothing is open without it."""
+class Guard:
+    """ASGI middleware in front of everything.
 
-    def __init__(self, app, api_key: str | None):
+    * With a key set, programs (``/v1``, ``/api``, ``/mcp``) send ``Authorization: Bearer
+      <key>``; a browser gets a password prompt for the UI and files (HTTP Basic, any user
+      name, the key as password), so nothing is open without it.
+    * A web page of another site may not call the programs' routes (its browser says so in
+      ``Origin``) unless ``ASSISTANT_CORS_ORIGINS`` lists it: a page could otherwise make the
+      browser of someone running the server on loopback upload or delete documents.
+    """
+
+    def __init__(self, app, api_key: str | None, origins: list[str]):
         self.app = app
         self.api_key = api_key
+        self.origins = origins
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not self.api_key or self._allowed(scope):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        refusal = None
+        if self.api_key and not self._has_key(scope["path"], headers):
+            refusal = self._unauthorized(scope["path"])
+        elif _is_program(scope["path"]) and not self._origin_allowed(headers):
+            message = (
+                "requests from another site's web page are refused: list its origin in "
+                "ASSISTANT_CORS_ORIGINS to allow them"
+            )
+            refusal = JSONResponse(error_body(message, "invalid_request_error"), 403)
+        if refusal is not None:
+            return await refusal(scope, receive, send)
+        await self.app(scope, receive, send)
 
-        program = _is_program(scope["path"])
+    def _unauthorized(self, path: str) -> JSONResponse:
+        program = _is_program(path)
         message = (
             "missing or wrong API key: send Authorization: Bearer <key>, the server's "
             "ASSISTANT_API_KEY"
         )
-        response = JSONResponse(
+        return JSONResponse(
             error_body(message, "invalid_request_error", "invalid_api_key"),
             status_code=401,
             headers={"WWW-Authenticate": "Bearer" if program else 'Basic realm="assistant"'},
         )
-        await response(scope, receive, send)
 
-    def _allowed(self, scope) -> bool:
-        given = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+    def _has_key(self, path: str, headers: dict) -> bool:
+        given = headers.get(b"authorization", b"").decode("latin-1")
         scheme, _, credentials = given.partition(" ")
         if scheme.lower() == "bearer":
             return hmac.compare_digest(credentials.strip(), self.api_key)
-        if scheme.lower() == "basic" and not _is_program(scope["path"]):
+        if scheme.lower() == "basic" and not _is_program(path):
             try:
                 password = base64.b64decode(credentials).decode().partition(":")[2]
             except ValueError:
                 return False
             return hmac.compare_digest(password, self.api_key)
         return False
+
+    def _origin_allowed(self, headers: dict) -> bool:
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        if not origin:
+            return True  # not a browser page of another site
+        host = headers.get(b"host", b"").decode("latin-1")
+        return origin.split("://", 1)[-1] == host or origin in self.origins
 
 
 def _is_program(path: str) -> bool:
@@ -291,14 +318,14 @@ def create_app(bot: Assistant, *, programs: bool = True, host: str = "127.0.0.1"
         _add_program_routes(app, bot)
         app.router.routes.extend(r for r in mcp_app.routes if getattr(r, "path", "") == "/mcp")
 
-    if settings.cors_origins.strip():
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    app.add_middleware(Guard, api_key=settings.api_key, origins=origins)
+    if origins:  # outside the guard: a preflight carries no key
         from fastapi.middleware.cors import CORSMiddleware
 
-        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
         app.add_middleware(
             CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"]
         )
-    app.add_middleware(KeyCheck, api_key=settings.api_key)
 
     blocks = build_app(bot)
     blocks.queue(default_concurrency_limit=max(4, settings.n_parallel))
@@ -337,9 +364,11 @@ def _add_program_routes(app, bot: Assistant) -> None:
 
     @app.post("/api/ask")
     def ask(body: dict = Body(...)):  # noqa: B008
-        """``{"question": "…", "history": [["q", "a"], …]}`` → the Answer as JSON."""
-        history = [tuple(turn) for turn in body.get("history") or []]
-        answer = bot.ask(str(body.get("question") or ""), history=history)
+        """``{"question": "…", "history": [["q", "a"], …]}`` → the Answer as JSON. With
+        ``"conversation"`` (an id, or null for a new one) the answer is saved to it."""
+        history = [tuple(turn) for turn in body.get("history") or []] or None
+        saved = {"conversation": body["conversation"]} if "conversation" in body else {}
+        answer = bot.ask(str(body.get("question") or ""), history=history, **saved)
         return {**answer.to_dict(), "timings": answer.timings}
 
     @app.get("/api/search")
@@ -402,4 +431,5 @@ def serve(bot: Assistant, host: str, port: int, programs: bool = True) -> None:
     check_exposure(host, bot.settings.api_key)
     app = create_app(bot, programs=programs, host=host)
     print(f"* Running on http://{host}:{port}/", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Browsers hold Gradio's event streams open: do not wait on them for long at shutdown.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import socket
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,9 +28,14 @@ CSS = """
 .source .head { font-size: 0.9em; margin-bottom: 4px; }
 .source .meta { color: #6b7280; font-size: 0.8em; }
 .source mark { background: #fde68a; padding: 0 1px; }
+.source .stale { color: #b45309; font-size: 0.85em; margin-bottom: 4px; }
 """
 
 _MARKER = re.compile(r"\[(\d+)\]")
+STALE = {  # how a saved citation whose source moved on reads
+    "changed": "The source has changed since this answer; the quote as it was:",
+    "removed": "Source removed: the document is no longer in the collection.",
+}
 SOURCE_ROUTE = "/source/"  # + document id: where assistant.server serves the original file
 
 
@@ -56,17 +62,28 @@ def render_sources(bot: Assistant, answer: Answer | None) -> str:
         return '<div class="meta">No source supports an answer to this question.</div>'
     blocks = []
     for n, citation in enumerate(answer.citations, 1):
-        before, quote, after = bot.paragraph_of(citation)
         meta = " · ".join(
             html.escape(part) for part in (citation.locator, citation.date or "") if part
         )
+        gone = STALE.get(citation.status)
+        if gone:  # the saved quote, never whatever now sits at its old offsets
+            link = ""
+            body = (
+                f'<div class="stale">{gone}</div><p><mark>{html.escape(citation.quote)}</mark></p>'
+            )
+        else:
+            before, quote, after = bot.paragraph_of(citation)
+            link = (
+                f' · <a class="open" href="{source_link(citation)}" target="_blank" '
+                'rel="noopener">open the original</a>'
+            )
+            body = (
+                f"<p>{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}</p>"
+            )
         blocks.append(
-            f'<div class="source" id="src-{n}"><div class="head">'
+            f'<div class="source {citation.status}" id="src-{n}"><div class="head">'
             f'<a href="#src-{n}">[{n}]</a> <b>{html.escape(citation.title)}</b>'
-            f'<div class="meta">{meta} · <a class="open" href="{source_link(citation)}" '
-            'target="_blank" rel="noopener">open the original</a></div></div>'
-            f"<p>{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}</p>"
-            "</div>"
+            f'<div class="meta">{meta}{link}</div></div>{body}</div>'
         )
     return "\n".join(blocks)
 
@@ -97,25 +114,73 @@ def build_app(bot: Assistant):
     """The Gradio Blocks app for one Assistant; per-browser state only, nothing shared."""
     import gradio as gr
 
-    def respond(message: str, chat: list, turns: list):
+    saving = bot.settings.save_conversations
+
+    def conversation_choices() -> list[tuple[str, str]]:
+        return [(f"{c.title} · {c.updated_at[:16].replace('T', ' ')}", c.id)
+                for c in bot.conversations.list()]  # fmt: skip
+
+    def respond(message: str, chat: list, turns: list, cid: str | None):
         chat = list(chat or [])
         turns = list(turns or [])
         try:
-            generation = bot.stream(message, history=turns)
+            generation = bot.stream(message, history=turns, conversation=cid)
         except AssistantError as exc:
             gr.Warning(str(exc))
-            yield chat, message, gr.skip(), gr.skip(), turns
+            yield chat, message, gr.skip(), gr.skip(), turns, cid, gr.skip()
             return
         chat += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        yield chat, "", "", gr.skip(), turns
+        yield chat, "", "", gr.skip(), turns, cid, gr.skip()
         for piece in generation:
             chat[-1] = {"role": "assistant", "content": chat[-1]["content"] + piece}
-            yield chat, "", gr.skip(), gr.skip(), turns
+            yield chat, "", gr.skip(), gr.skip(), turns, cid, gr.skip()
         answer = generation.answer
         chat[-1] = {"role": "assistant", "content": render_answer(answer)}
         note = f"Searched for: {answer.rewritten}" if answer.rewritten else ""
         turns.append((message, answer.text))
-        yield chat, "", note, render_sources(bot, answer), turns
+        cid = answer.conversation_id or cid
+        listed = gr.update(choices=conversation_choices(), value=cid) if saving else gr.skip()
+        yield chat, "", note, render_sources(bot, answer), turns, cid, listed
+
+    def open_conversation(cid: str | None):
+        """Its messages and the sources of its last answer, as when they were asked."""
+        if not cid:
+            return [], "", render_sources(bot, None), [], None, ""
+        try:
+            conversation = bot.conversations.get(cid)
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chat = []
+        for m in conversation.messages:
+            chat += [{"role": "user", "content": m.question},
+                     {"role": "assistant", "content": render_answer(m.answer)}]  # fmt: skip
+        last = conversation.messages[-1].answer if conversation.messages else None
+        return chat, "", render_sources(bot, last), conversation.history, cid, conversation.title
+
+    def new_conversation():
+        return [], "", render_sources(bot, None), [], None, gr.update(value=None), ""
+
+    def rename_conversation(cid: str | None, title: str):
+        if not cid:
+            gr.Warning("Open a conversation to rename it.")
+            return gr.skip()
+        bot.conversations.rename(cid, title)
+        return gr.update(choices=conversation_choices(), value=cid)
+
+    def delete_conversation(cid: str | None):
+        if not cid:
+            return (gr.skip(),) * 7
+        bot.conversations.delete(cid)
+        return (*new_conversation()[:5], gr.update(choices=conversation_choices(), value=None), "")
+
+    def export_conversation(cid: str | None, fmt: str):
+        if not cid:
+            gr.Warning("Open a conversation to export it.")
+            return gr.skip()
+        out = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"conversation-{cid}.{fmt}"
+        out.write_text(bot.conversations.export(cid, fmt), encoding="utf-8")
+        return gr.update(value=str(out), visible=True)
 
     def add_files(files, progress=gr.Progress()):  # noqa: B008  (Gradio's way to get a bar)
         if not files:
@@ -144,6 +209,22 @@ def build_app(bot: Assistant):
     with gr.Blocks(title="Assistant") as app:
         turns = gr.State([])
         gr.Markdown("### Ask the documents\nAnswers cite their sources; click a [n] to see it.")
+        conversation = gr.State(None)  # the open conversation's id; None: a new one
+        with gr.Sidebar(label="Conversations", open=saving, visible=saving, elem_id="sidebar"):
+            new = gr.Button("New conversation", elem_id="new-conversation")
+            listed = gr.Radio(choices=[], label="Conversations", elem_id="conversations")
+            title = gr.Textbox(label="Title", elem_id="conversation-title")
+            with gr.Row():
+                rename = gr.Button("Rename", size="sm", elem_id="rename")
+                forget = gr.Button("Delete", size="sm", variant="stop", elem_id="delete")
+            with gr.Row(visible=False) as confirm_row:
+                confirm = gr.Button("Delete for good", size="sm", variant="stop",
+                                    elem_id="confirm-delete")  # fmt: skip
+                keep = gr.Button("Keep it", size="sm", elem_id="keep")
+            with gr.Row():
+                export_md = gr.Button("Export .md", size="sm", elem_id="export-md")
+                export_json = gr.Button("Export .json", size="sm", elem_id="export-json")
+            exported = gr.File(label="Export", visible=False, elem_id="exported")
         with gr.Tab("Chat"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -160,9 +241,24 @@ def build_app(bot: Assistant):
                 with gr.Column(scale=2):
                     gr.Markdown("**Sources**")
                     sources = gr.HTML(render_sources(bot, None), elem_id="sources")
-            outputs = [chatbot, box, rewritten, sources, turns]
-            box.submit(respond, [box, chatbot, turns], outputs)
-            send.click(respond, [box, chatbot, turns], outputs)
+            inputs = [box, chatbot, turns, conversation]
+            outputs = [chatbot, box, rewritten, sources, turns, conversation, listed]
+            box.submit(respond, inputs, outputs)
+            send.click(respond, inputs, outputs)
+            shown = [chatbot, rewritten, sources, turns, conversation]
+            listed.input(open_conversation, [listed], [*shown, title])
+            new.click(new_conversation, None, [*shown, listed, title])
+            rename.click(rename_conversation, [conversation, title], [listed])
+            forget.click(lambda cid: gr.update(visible=bool(cid)), [conversation], [confirm_row])
+            keep.click(lambda: gr.update(visible=False), None, [confirm_row])
+            confirm.click(delete_conversation, [conversation], [*shown, listed, title]).then(
+                lambda: gr.update(visible=False), None, [confirm_row]
+            )
+            export_md.click(lambda cid: export_conversation(cid, "md"), [conversation], [exported])
+            export_json.click(
+                lambda cid: export_conversation(cid, "json"), [conversation], [exported]
+            )
+            app.load(lambda: gr.update(choices=conversation_choices()), None, [listed])
         with gr.Tab("Documents"):
             status = gr.Markdown("")
             upload = gr.File(

@@ -64,7 +64,8 @@ def test_ask_json_prints_answer_and_citations(fake_cli):
     result = CliRunner().invoke(cli.cli, ["ask", "--json", "When were the talks co-chaired?"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"answer", "refused", "citations", "unsupported", "rewritten", "usage"}
+    assert set(data) == {"answer", "refused", "citations", "unsupported", "rewritten", "usage",
+                         "conversation_id"}  # fmt: skip
     assert data["refused"] is False
     assert data["citations"][0]["source"] == ARTICLE_A
     citation = data["citations"][0]

@@ -240,3 +240,35 @@ def test_citations_elsewhere_have_no_page():
     assert citation.page is None and citation.locator == "guide.html · Usage"
     answer = Answer("q", "a [1].", False, [citation])
     assert answer.to_dict()["citations"][0]["page"] is None
+
+
+def test_a_narrow_justified_column_with_page_numbers_reads_as_running_text(tmp_path):
+    words = (
+        "Extraordinarily comprehensive internationalization considerations notwithstanding, "
+        "the characteristically uncompromising administrators implemented telecommunications "
+        "infrastructure modernization programmes."
+    )
+    body = " ".join([words] * 30)
+    page = (
+        '<html lang="en"><head><meta charset="utf-8"><title>Column</title><style>'
+        "@page { margin: 2cm; @bottom-center { content: counter(page); } }"
+        "body { width: 9cm; text-align: justify; font-size: 14px }"
+        f"</style></head><body><p>{body}</p></body></html>"
+    )
+    doc = read(print_pdf(page, tmp_path / "column.pdf", header_footer=False))
+    assert len(doc.pages) >= 2
+    assert doc.text == body  # short ragged lines joined, page numbers gone
+
+
+def test_words_hyphenated_at_a_line_end_are_mended():
+    # Chromium has no hyphenation dictionaries here, so this one starts from extracted lines.
+    from assistant.readers import _join_pages
+
+    lines = [["The committee discussed the imple-", "mentation of the plan over several long",
+              "afternoons, from 2019 -", "2021, and then voted."]]  # fmt: skip
+    text, starts = _join_pages(lines, running=set())
+    assert text == (
+        "The committee discussed the implementation of the plan over several long "
+        "afternoons, from 2019 - 2021, and then voted."
+    )
+    assert starts == [0]

@@ -163,7 +163,12 @@ def test_the_json_api_asks_searches_and_manages_documents(client_for, tmp_path):
     client = client_for()
     answer = client.post("/api/ask", json={"question": "When were the talks co-chaired?"}).json()
     assert answer["refused"] is False and answer["citations"][0]["source"] == ARTICLE_A
-    assert "unsupported" in answer
+    assert "unsupported" in answer and answer["conversation_id"] is None
+    saved = client.post("/api/ask", json={"question": "When?", "conversation": None}).json()
+    cid = saved["conversation_id"]
+    follow = client.post("/api/ask", json={"question": "Who?", "conversation": cid}).json()
+    assert follow["conversation_id"] == cid
+    assert len(client.bot.conversations.get(cid).messages) == 2
     found = client.get("/api/search", params={"q": "Gwadar port", "k": 2}).json()["results"]
     assert len(found) == 2 and all(h["text"] and h["end"] > h["start"] for h in found)
     assert [d["id"] for d in client.get("/api/documents").json()["documents"]] == sorted(
@@ -206,3 +211,44 @@ def test_the_mcp_tools_answer_search_and_list(make_assistant):
     ids = [d["id"] for d in listed.structured_content["documents"]]
     assert ids == sorted(bot.store.records())
     assert threading.active_count() < 50
+
+
+def test_a_model_that_cannot_load_gives_503_saying_what_to_do(make_assistant, tmp_path):
+    from fastapi.testclient import TestClient
+
+    broken = tmp_path / "model.gguf"
+    broken.write_bytes(b"not a model at all")
+    bot = make_assistant(llm=None)
+    bot.settings.model_path = broken
+    with TestClient(create_app(bot)) as client:
+        response = chat(client, "When were the talks co-chaired?")
+        health = client.get("/api/health").json()
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert (
+        "not a GGUF model file" in error["message"] and "ASSISTANT_MODEL_PATH" in error["message"]
+    )
+    assert health["slots"]["busy"] == 0  # the failed question gave its slot back
+
+
+def test_cors_is_off_unless_origins_are_configured(client_for):
+    preflight = {"Origin": "https://notes.example", "Access-Control-Request-Method": "POST"}
+    closed = client_for()
+    refused = closed.options("/v1/chat/completions", headers=preflight)
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+    # A page of another site cannot make a visitor's browser call the API (on loopback,
+    # without a key, it could otherwise upload or delete documents).
+    cross = closed.delete("/api/documents/x.txt", headers={"Origin": "https://evil.example"})
+    assert cross.status_code == 403 and "ASSISTANT_CORS_ORIGINS" in cross.json()["error"]["message"]
+    assert closed.get("/api/documents").status_code == 200  # no Origin: not a web page
+    same = closed.get("/api/documents", headers={"Origin": "http://testserver"})
+    assert same.status_code == 200  # the server's own pages (/api/docs)
+    client = client_for(api_key="k", cors_origins="https://notes.example")
+    allowed = client.options("/v1/chat/completions", headers=preflight)  # no key: a preflight
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://notes.example"
+    other = client.options(
+        "/v1/chat/completions", headers={**preflight, "Origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in other.headers
+    assert chat(client, "When?", headers={"Origin": "https://notes.example"}).status_code == 401

@@ -62,7 +62,7 @@ def test_a_port_in_use_is_one_clear_error():
 # --- the running app ------------------------------------------------------------------------
 
 
-def run_ui(corpus: Path, work: Path):
+def run_ui(corpus: Path, work: Path, **env: str):
     """`assistant ui` on ``corpus``, on a free port; yields its URL, stops it at the end."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make test installs it)")
@@ -72,7 +72,7 @@ def run_ui(corpus: Path, work: Path):
         [sys.executable, "-m", "assistant.cli", "ui", "--corpus", str(corpus),
          "--index-dir", str(work / "index"), "--port", str(port)],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **env},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 600
@@ -90,11 +90,17 @@ def run_ui(corpus: Path, work: Path):
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """The UI on a copy of the bundled corpus."""
+def app(tmp_path_factory):
+    """The UI on a copy of the bundled corpus: its URL and its work folder."""
     work = tmp_path_factory.mktemp("ui")
     shutil.copytree(CORPUS, work / "corpus")
-    yield from run_ui(work / "corpus", work)
+    for url in run_ui(work / "corpus", work):
+        yield url, work
+
+
+@pytest.fixture(scope="module")
+def app_url(app):
+    return app[0]
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +177,7 @@ def test_a_question_streams_a_cited_answer_with_highlighted_sources(app_url, bro
 
 
 @pytest.mark.e2e
-def test_four_browser_sessions_at_once_get_their_own_answers(app_url, browser):
+def test_four_browser_sessions_at_once_get_their_own_answers(app, app_url, browser):
     questions = [
         ("Who co-chaired the strategic dialogue?", ["Wang Yi"]),
         ("Where will the next round of the Strategic Dialogue be held?", ["Islamabad"]),
@@ -190,6 +196,17 @@ def test_four_browser_sessions_at_once_get_their_own_answers(app_url, browser):
         answer = last_answer(page).inner_text()
         assert all(e in answer for e in expected), (question, answer)
         assert page.locator("#chat .user").last.inner_text().strip() == question
+    # Each session saved its own conversation, at the same time; none was lost.
+    from assistant.conversations import ConversationStore
+
+    saved = ConversationStore(app[1] / "index" / "conversations.sqlite3")
+    kept = [saved.get(c.id)[0] for c in saved.list()]
+    for question, expected in questions:
+        assert any(
+            [m.question for m in c.messages] == [question]
+            and all(e in c.messages[0].answer.text for e in expected)
+            for c in kept
+        ), question
 
 
 @pytest.mark.e2e
@@ -270,3 +287,80 @@ def test_a_pdf_source_opens_at_its_page_and_paths_outside_the_corpus_are_refused
         "() => document.body.innerText.includes('Added lake_ferry.docx')", timeout=120_000
     )
     assert "Lake Tarnu ferry" in page.locator("#documents").inner_text()
+
+
+def open_saved(page, url: str, title: str) -> None:
+    """Load the page and open the saved conversation called ``title`` from the sidebar."""
+    page.goto(url)
+    entry = page.locator("#conversations label", has_text=title).first
+    entry.wait_for(timeout=60_000)
+    entry.click()
+    page.wait_for_selector("#sources .source", timeout=60_000)
+
+
+@pytest.mark.e2e
+def test_a_saved_conversation_survives_restarts_and_edits_of_its_source(browser, tmp_path):
+    from contextlib import contextmanager
+    from functools import partial
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    # Retrieved passages, not the whole collection, are the context here: each restart after
+    # an edit would otherwise pre-fill the whole collection again (~40 s) before serving.
+    server = contextmanager(partial(run_ui, ASSISTANT_FULL_CONTEXT_TOKENS="0"))
+    question = "Who co-chaired the strategic dialogue?"
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+    with server(corpus, tmp_path) as url:
+        page.goto(url)
+        ask(page, question)
+        page.wait_for_selector("#sources .source mark", timeout=300_000)
+        quote = page.locator("#sources .source mark").first.inner_text().strip()
+        source = page.locator("#sources .source .meta").first.inner_text().split(" · ")[0]
+        assert source in (ARTICLE_A, ARTICLE_B)
+        page.locator("#conversations label", has_text=question).wait_for(timeout=60_000)
+        with page.expect_download() as download:
+            page.locator("#export-md").click()
+            page.locator("#exported a").first.click()
+        markdown = Path(download.value.path()).read_text(encoding="utf-8")
+        assert f"## {question}" in markdown and "Wang Yi" in markdown
+        assert "1. **" in markdown and quote in markdown
+
+    with server(corpus, tmp_path) as url:  # a new process: the conversation is on disk
+        open_saved(page, url, question)
+        answer = last_answer(page).inner_text()
+        assert "Wang Yi" in answer and "Ishaq Dar" in answer
+        page.locator("#chat a.cite").first.click()
+        assert page.evaluate("location.hash") == "#src-1"
+        assert page.locator("#src-1 mark").inner_text().strip() == quote
+
+    cited = corpus / source
+    cited.write_text("Editor's note: this article was updated.\n\n" + cited.read_text())
+    with server(corpus, tmp_path) as url:  # the quote moved: it is found again
+        open_saved(page, url, question)
+        assert page.locator("#src-1 mark").inner_text().strip() == quote
+        assert "changed" not in page.locator("#src-1").inner_text()
+
+    cited.write_text(cited.read_text().replace(quote, ""))
+    with server(corpus, tmp_path) as url:  # the quote is gone: the card says so
+        open_saved(page, url, question)
+        card = page.locator("#src-1").inner_text()
+        assert "The source has changed since this answer" in card and quote in card
+        page.screenshot(path=str(ARTIFACTS / "ui-conversation-changed.png"), full_page=True)
+
+        # Rename it, then delete it once confirmed; declining keeps it.
+        page.locator("#conversation-title textarea").fill("Co-chairs")
+        page.locator("#rename").click()
+        page.locator("#conversations label", has_text="Co-chairs").wait_for(timeout=30_000)
+        page.locator("#delete").click()
+        page.locator("#keep").click()
+        page.wait_for_timeout(1000)
+        assert page.locator("#conversations label", has_text="Co-chairs").count() == 1
+        assert page.locator("#chat .user").count() == 1
+        page.locator("#delete").click()
+        page.locator("#confirm-delete").click()
+        page.wait_for_function(
+            "() => !document.querySelector('#conversations').innerText.includes('Co-chairs')",
+            timeout=30_000,
+        )
+        assert page.locator("#chat .user").count() == 0  # a new, empty conversation
