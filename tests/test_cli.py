@@ -91,6 +91,29 @@ def test_chat_streams_answers_until_an_empty_line(fake_cli, monkeypatch):
     assert result.output.count("co-chaired on January 4") >= 2  # streamed text, then the quote
 
 
+def test_chat_saves_its_conversation_and_resume_continues_it(fake_cli, tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.conversations import ConversationStore
+
+    nothing = CliRunner().invoke(cli.cli, ["chat", "--resume"], input="\n")
+    assert nothing.exit_code == 1 and "no saved conversation to resume" in str(nothing.exception)
+    first = CliRunner().invoke(cli.cli, ["chat"], input="When were the talks co-chaired?\n\n")
+    assert first.exit_code == 0, first.output
+    store = ConversationStore(tmp_path / "index" / "conversations.sqlite3")
+    [saved] = store.list()
+    resumed = CliRunner().invoke(cli.cli, ["chat", "--resume"], input="And then?\n\n")
+    assert resumed.exit_code == 0, resumed.output
+    assert "> When were the talks co-chaired?" in resumed.output  # the earlier turn, shown
+    again = CliRunner().invoke(cli.cli, ["chat", "--resume", saved.id], input="More?\n\n")
+    assert again.exit_code == 0, again.output
+    conversation, _ = store.get(saved.id)
+    assert [m.question for m in conversation.messages] == [
+        "When were the talks co-chaired?", "And then?", "More?",
+    ]  # fmt: skip
+    assert len(store.list()) == 1
+
+
 def test_verbose_logs_retrieval_hits_prompt_tokens_and_timings(fake_cli, caplog):
     from click.testing import CliRunner
 

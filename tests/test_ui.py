@@ -111,7 +111,8 @@ def office_url(tmp_path_factory):
     article_pdf(CORPUS / ARTICLE_A, work / "corpus" / "article-000.pdf")
     article_docx(CORPUS / ARTICLE_B, work / "corpus" / "article-001.docx")
     (work / "secret.txt").write_text("outside the corpus")
-    yield from run_ui(work / "corpus", work)
+    # Retrieved passages as the context: no whole-collection pre-fill before serving (~40 s).
+    yield from run_ui(work / "corpus", work, ASSISTANT_FULL_CONTEXT_TOKENS="0")
 
 
 @pytest.fixture(scope="module")
