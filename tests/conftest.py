@@ -29,6 +29,13 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
 ARTICLE_A = "000_5302f8b4374acc24.txt"
 ARTICLE_B = "001_d4563561c63a4494.txt"
+# Questions about the bundled corpus with words every right answer holds (real-model tests).
+QUESTIONS = [
+    ("Who co-chaired the strategic dialogue?", ["Wang Yi", "Dar"]),
+    ("Where will the next round of the Strategic Dialogue be held?", ["Islamabad"]),
+    ("Which port's development will the two sides prioritise?", ["Gwadar"]),
+    ("On which date were the foreign ministers' talks in Beijing co-chaired?", ["January 4"]),
+]
 
 
 class HashEmbedding(BaseEmbedding):

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from conftest import ARTICLE_A, ARTICLE_B, CORPUS
+from conftest import ARTICLE_A, ARTICLE_B, CORPUS, QUESTIONS
 
 pytestmark = pytest.mark.e2e
 
@@ -72,14 +72,6 @@ def test_a_new_process_restores_the_pre_filled_context_instead_of_recomputing_it
     usage = json.loads(line)["usage"]
     assert usage["cached_tokens"] > 1000 and usage["prompt_tokens"] < 100, usage
     assert "Islamabad" in json.loads(out.stdout)["answer"]
-
-
-QUESTIONS = [
-    ("Who co-chaired the strategic dialogue?", ["Wang Yi", "Dar"]),
-    ("Where will the next round of the Strategic Dialogue be held?", ["Islamabad"]),
-    ("Which port's development will the two sides prioritise?", ["Gwadar"]),
-    ("On which date were the foreign ministers' talks in Beijing co-chaired?", ["January 4"]),
-]
 
 
 def test_eight_threads_on_one_assistant_all_get_their_own_cited_answers(bot):

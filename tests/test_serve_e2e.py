@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ARTICLE_A, ARTICLE_B, CORPUS, REPO, free_port
+from conftest import ARTICLE_A, ARTICLE_B, CORPUS, QUESTIONS, REPO, free_port
 
 from assistant.ingest import read_document
 
@@ -186,14 +186,6 @@ def test_the_mcp_tools_over_stdio(tmp_path):
     assert any("Khunjerab" in h["text"] for h in found.structured_content["results"])
     assert "Wang Yi" in asked.content[0].text
     assert_cited_in_bundled_corpus(asked.structured_content["citations"])
-
-
-QUESTIONS = [
-    ("Who co-chaired the strategic dialogue?", ["Wang Yi", "Dar"]),
-    ("Where will the next round of the Strategic Dialogue be held?", ["Islamabad"]),
-    ("Which port's development will the two sides prioritise?", ["Gwadar"]),
-    ("On which date were the foreign ministers' talks in Beijing co-chaired?", ["January 4"]),
-]
 
 
 def test_eight_concurrent_clients_all_get_cited_answers(server):
