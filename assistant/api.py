@@ -225,7 +225,7 @@ class Assistant:
         asked = self._check(question)
         save = conversation is not NOT_SAVED and self.settings.save_conversations
         if save and conversation is not None and history is None:
-            history = self.conversations.get(conversation).history  # an unknown id fails here
+            history = self.conversations.history(conversation)  # an unknown id fails here
         planner = self.planner  # loads the embedder and retriever outside the timings
         self._take_slot()
         try:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import AssistantError
+from .errors import AssistantError, ConversationNotFound
 from .results import Answer, Citation, Usage
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,6 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
 """
-
-
-class ConversationNotFound(AssistantError):
-    """No conversation has that id."""
 
 
 @dataclass
@@ -237,7 +233,7 @@ def reanchor(
     found = _nearest(text, citation.quote, citation.start)
     if found is None:
         return replace(citation, status=CHANGED)
-    page = record.page_at(found) if hasattr(record, "page_at") else citation.page
+    page = record.page_at(found)
     return replace(citation, start=found, end=found + len(citation.quote), page=page, status=MOVED)
 
 
@@ -322,6 +318,10 @@ class Conversations:
                 reanchor(c, h, self.record_of) for c, h in zip(message.answer.citations, saved)
             ]
         return conversation
+
+    def history(self, cid: str) -> list[tuple[str, str]]:
+        """Its ``(question, answer text)`` turns, for reading a follow-up."""
+        return self._store().get(cid)[0].history
 
     def rename(self, cid: str, title: str) -> None:
         self._store().rename(cid, title)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import CorpusError
+from .errors import CorpusError, DocumentNotFound
 from .ingest import SUPPORTED_SUFFIXES
 
 
@@ -53,7 +53,7 @@ class CorpusFolder:
         hidden = inside and any(part.startswith(".") for part in path.relative_to(root).parts)
         supported = path.suffix.lower() in SUPPORTED_SUFFIXES
         if not inside or hidden or not supported or not path.is_file():
-            raise CorpusError(f"no document {doc_id!r} in the corpus folder {self.root}")
+            raise DocumentNotFound(f"no document {doc_id!r} in the corpus folder {self.root}")
         return path
 
     def trash(self, doc_id: str) -> Path:

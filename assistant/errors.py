@@ -17,6 +17,18 @@ class CorpusError(AssistantError):
     """The corpus folder is missing or unusable."""
 
 
+class NotFoundError(AssistantError):
+    """A document or conversation that does not exist (HTTP 404)."""
+
+
+class DocumentNotFound(NotFoundError, CorpusError):
+    """No document of the corpus folder has that id."""
+
+
+class ConversationNotFound(NotFoundError):
+    """No saved conversation has that id."""
+
+
 class QuestionError(AssistantError, ValueError):
     """The question is empty or too long."""
 

@@ -61,9 +61,7 @@ def build_mcp(bot: Assistant):
     @server.tool()
     async def list_documents() -> CallToolResult:
         """The documents in the collection: id (file path), title, date and size in chunks."""
-        from .server import document_json
-
-        documents = [document_json(d) for d in bot.documents()]
+        documents = [d.to_dict() for d in bot.documents()]
         text = "\n".join(f"{d['id']}: {d['title']}" for d in documents)
         return result(text or "The collection is empty.", {"documents": documents})
 

@@ -34,6 +34,7 @@ from .errors import (
     IndexDamagedError,
     LLMUnavailableError,
     ModelError,
+    NotFoundError,
     QuestionError,
 )
 from .results import Answer
@@ -66,10 +67,10 @@ def check_exposure(host: str, api_key: str | None) -> None:
 
 
 def _status_of(exc: AssistantError) -> int:
-    if isinstance(exc, QuestionError):
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, (QuestionError, CorpusError)):
         return 400
-    if isinstance(exc, CorpusError):
-        return 404 if "no document" in str(exc) else 400
     if isinstance(exc, (BusyError, ModelError, LLMUnavailableError, IndexDamagedError)):
         return 503
     return 500
@@ -378,7 +379,7 @@ def _add_program_routes(app, bot: Assistant) -> None:
 
     @app.get("/api/documents")
     def documents():
-        return {"documents": [document_json(d) for d in bot.documents()]}
+        return {"documents": [d.to_dict() for d in bot.documents()]}
 
     @app.post("/api/documents")
     def upload(files: list[UploadFile] = File(...)):  # noqa: B008
@@ -410,18 +411,6 @@ def _add_program_routes(app, bot: Assistant) -> None:
             "documents": len(bot.documents()),
             "slots": {"total": bot.settings.n_parallel, "busy": bot.busy_slots},
         }
-
-
-def document_json(record) -> dict:
-    return {
-        "id": record.doc_id,
-        "title": record.title,
-        "date": record.date,
-        "author": record.author,
-        "chunks": len(record.chunks),
-        "pages": len(record.pages) or None,
-        "indexed_at": record.indexed_at,
-    }
 
 
 def serve(bot: Assistant, host: str, port: int, programs: bool = True) -> None:

@@ -46,6 +46,18 @@ class DocRecord:
         """The 1-based page of ``offset`` in the text; None for unpaginated documents."""
         return page_at(self.pages, offset)
 
+    def to_dict(self) -> dict:
+        """What the APIs list of a document (no text)."""
+        return {
+            "id": self.doc_id,
+            "title": self.title,
+            "date": self.date,
+            "author": self.author,
+            "chunks": len(self.chunks),
+            "pages": len(self.pages) or None,
+            "indexed_at": self.indexed_at,
+        }
+
     def chunk_objects(self) -> list[Chunk]:
         return [
             Chunk(cid, self.doc_id, s, e, self.text[s:e], section)

@@ -169,6 +169,8 @@ def test_the_json_api_asks_searches_and_manages_documents(client_for, tmp_path):
     follow = client.post("/api/ask", json={"question": "Who?", "conversation": cid}).json()
     assert follow["conversation_id"] == cid
     assert len(client.bot.conversations.get(cid).messages) == 2
+    unknown = client.post("/api/ask", json={"question": "Who?", "conversation": "nope"})
+    assert unknown.status_code == 404 and "no conversation" in unknown.json()["error"]["message"]
     found = client.get("/api/search", params={"q": "Gwadar port", "k": 2}).json()["results"]
     assert len(found) == 2 and all(h["text"] and h["end"] > h["start"] for h in found)
     assert [d["id"] for d in client.get("/api/documents").json()["documents"]] == sorted(
