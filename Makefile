@@ -57,4 +57,4 @@ lint: setup
 	$(BIN)/ruff format --check assistant tests bench
 
 clean-index:
-	rm -rf index/chroma index/manifest.json
+	rm -rf index/chroma index/catalog.sqlite3* index/manifest.json

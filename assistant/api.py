@@ -23,7 +23,8 @@ from .answer import Generation, Request
 from .config import Settings, offline_environment
 from .conversations import Conversations, ConversationStore
 from .corpus import CorpusFolder, paragraph_around, safe_file_name
-from .errors import BusyError, QuestionError
+from .embedder import embedder_id
+from .errors import BusyError, IndexDamagedError, QuestionError
 from .indexer import Indexer
 from .planner import ContextPlanner
 from .prompts import build_messages, fill, load_prompt
@@ -88,6 +89,7 @@ class Assistant:
             collection=s.collection,
             chroma_url=s.chroma_url,
             chunk_words=s.chunk_words,
+            embedder=embedder_id(s.embed_backend) if embed_model is None else "custom",
         )
         self.last_sync: SyncReport | None = None
         if update_index:
@@ -100,14 +102,15 @@ class Assistant:
         """The LlamaIndex embedding model (all-MiniLM-L6-v2 by default)."""
         with self._lock:
             if self._embed_model is None:
-                from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
+                from .embedder import load_embedder
                 from .models import embed_model_dir
 
-                # Before loading: no OpenMP threads of torch's in this thread (see index()).
-                _set_torch_threads(self.settings.query_embed_threads)
-                self._embed_model = HuggingFaceEmbedding(
-                    model_name=str(embed_model_dir(self.settings)), device="cpu"
+                s = self.settings
+                if s.embed_backend == "torch":
+                    # Before loading: no OpenMP threads of torch's in this thread (see index()).
+                    _set_torch_threads(s.query_embed_threads)
+                self._embed_model = load_embedder(
+                    embed_model_dir(s), s.embed_backend, s.resolved_model_cache_dir(), s.n_threads
                 )
             return self._embed_model
 
@@ -128,6 +131,9 @@ class Assistant:
         """Retrieval and context choice over the index as it is now."""
         with self._lock:
             if self._planner is None:
+                reason = self.store.stale_reason()
+                if reason:
+                    raise IndexDamagedError(f"{reason}; run `assistant index` to update it")
                 self._planner = ContextPlanner(self.store, self.embed_model, self.settings)
             return self._planner
 
@@ -145,7 +151,8 @@ class Assistant:
             if progress:
                 progress(done, total, doc_id)
 
-        indexer = Indexer(self.store, self.embed_model, self.settings.max_file_bytes)
+        # The embedder loads only if a file needs embedding: a sync with nothing to do is quick.
+        indexer = Indexer(self.store, lambda: self.embed_model, self.settings.max_file_bytes)
 
         def sync() -> SyncReport:
             # Embedding many chunks is worth all the threads; a question is not.

@@ -34,8 +34,10 @@ def _progress_bar():
         bar = state.get("bar")
         if bar is None:
             bar = state["bar"] = tqdm(
-                total=total, unit="doc", file=sys.stderr, leave=False, disable=None
-            )
+                total=total, unit=" docs", file=sys.stderr, leave=False, disable=None,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} docs "
+                "[{rate_fmt}, {elapsed} so far, ETA {remaining}] {postfix}",
+            )  # fmt: skip
         bar.n = done
         bar.set_postfix_str(name[-40:], refresh=True)
         if done >= total:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +36,8 @@ class Document:
     headings: list[Heading] = field(default_factory=list)
     author: str | None = None
     pages: list[int] = field(default_factory=list)  # where each page starts, paginated files
+    size: int | None = None  # the file's, when it was read
+    mtime_ns: int | None = None
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
@@ -157,8 +160,17 @@ def _add_span(spans: list[Span], text: str, start: int, end: int, offset: int) -
     spans.append(Span(start + offset, end + offset, stripped))
 
 
-def chunk_document(doc: Document, max_words: int) -> list[Chunk]:
+def chunk_document(
+    doc: Document,
+    max_words: int,
+    count_pieces: Callable[[str], int] | None = None,
+    max_pieces: int = 256,
+) -> list[Chunk]:
     """Pack whole sentences into chunks of at most ``max_words`` words; long sentences are cut.
+
+    With ``count_pieces`` (the embedder's tokenizer), a chunk, with the title and section
+    that join it in the embedding, also stays within the ``max_pieces`` word pieces the
+    embedder reads, so every word is embedded (code and identifiers run to many pieces).
 
     A heading always starts a new chunk, and a chunk more than half full ends at a paragraph
     break rather than in the middle of the next paragraph, so a chunk keeps to one subject.
@@ -167,10 +179,11 @@ def chunk_document(doc: Document, max_words: int) -> list[Chunk]:
     pieces: list[Span] = []
     for sentence in doc.sentences:
         pieces.extend(_cut_long(sentence, max_words))
+    sizes = [count_pieces(p.text) for p in pieces] if count_pieces else [0] * len(pieces)
     chunks: list[Chunk] = []
     group: list[Span] = []
-    words = 0
-    for piece in pieces:
+    words = used = budget = 0
+    for piece, size in zip(pieces, sizes):
         n = len(piece.text.split())
         # Paragraph ends matter in structured documents (with headings); plain articles keep
         # chunks packed by size alone, which measured better on the bundled news articles.
@@ -179,14 +192,26 @@ def chunk_document(doc: Document, max_words: int) -> list[Chunk]:
         )
         if group and (
             words + n > max_words
+            or used + size > budget
             or heading_levels.get(piece.start, 99) <= 6
             or (piece.start in heading_levels and words >= max_words // 3)
             or (new_paragraph and words > max_words // 2 and words + n > 0.8 * max_words)
         ):
             chunks.append(_make_chunk(doc, group, len(chunks)))
-            group, words = [], 0
+            group, words, used = [], 0, 0
+        if not group and count_pieces:
+            section = section_path(doc.headings, piece.start, doc.title)
+            # [CLS], [SEP], and the "title: …\nsection: …" header LlamaIndex puts first.
+            budget = max_pieces - 4 - count_pieces(f"title: {doc.title}\nsection: {section}")
+        if count_pieces and size > budget:
+            for part in _cut_by_pieces(piece, budget, count_pieces):
+                if group:
+                    chunks.append(_make_chunk(doc, group, len(chunks)))
+                group, words, used = [part], len(part.text.split()), budget
+            continue
         group.append(piece)
         words += n
+        used += size
     if group:
         chunks.append(_make_chunk(doc, group, len(chunks)))
     return chunks
@@ -213,6 +238,23 @@ def _cut_long(span: Span, max_words: int) -> list[Span]:
         part = words[i : i + max_words]
         s, e = part[0].start(), part[-1].end()
         out.append(Span(span.start + s, span.start + e, span.text[s:e]))
+    return out
+
+
+def _cut_by_pieces(span: Span, budget: int, count_pieces: Callable[[str], int]) -> list[Span]:
+    """``span`` in runs of whole words of at most ``budget`` word pieces each."""
+    out: list[Span] = []
+    first = last = None
+    used = 0
+    for word in re.finditer(r"\S+", span.text):
+        size = count_pieces(word.group())
+        if first is not None and used + size > budget:
+            out.append(Span(span.start + first, span.start + last, span.text[first:last]))
+            first, used = None, 0
+        first = word.start() if first is None else first
+        last, used = word.end(), used + size
+    if first is not None:
+        out.append(Span(span.start + first, span.start + last, span.text[first:last]))
     return out
 
 
@@ -250,7 +292,8 @@ def read_document(path: Path, root: Path, max_bytes: int = 20_000_000) -> Docume
     """Read and clean one file; raises DocumentError with a reason a person can act on."""
     doc_id = path.relative_to(root).as_posix()
     try:
-        size = path.stat().st_size
+        stat = path.stat()
+        size = stat.st_size
         if size > max_bytes:
             raise DocumentError(f"larger than {max_bytes:,} bytes ({size:,})")
         data = path.read_bytes()
@@ -278,6 +321,8 @@ def read_document(path: Path, root: Path, max_bytes: int = 20_000_000) -> Docume
         headings=headings,
         author=found.author,
         pages=found.pages or [],
+        size=size,
+        mtime_ns=stat.st_mtime_ns,
     )
 
 

@@ -1,18 +1,21 @@
-"""The index: chunks with embeddings in Chroma (through LlamaIndex), plus a manifest of documents.
+"""The index: chunks with embeddings in Chroma (through LlamaIndex), plus a catalog of documents,
+chunks and sentences in SQLite (``catalog.sqlite3``, beside Chroma's folder).
 
 What goes in is decided by :mod:`assistant.indexer`; this module only writes and reads it.
 
-The manifest (``manifest.json``) is the source of truth for what is indexed: it is written only
-after Chroma has committed a document's chunks, and every sync first removes Chroma entries the
-manifest does not know. So an interrupted run is completed by the next one, without duplicates.
+The catalog is the source of truth for what is indexed. A batch is written like this: its
+documents are first marked *pending* (committed), then Chroma replaces their chunks, then one
+transaction records them and clears the mark. A run killed anywhere in between leaves pending
+documents, whose chunks the next run removes from Chroma before indexing them again; so no
+chunk is ever duplicated or lost, and no step reads or rewrites the whole collection.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +23,40 @@ from pathlib import Path
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from .errors import IndexDamagedError
-from .ingest import Chunk, Document, page_at
+from .ingest import Chunk, Document, Span, page_at
 
 log = logging.getLogger(__name__)
-MANIFEST = "manifest.json"
+CATALOG = "catalog.sqlite3"
+MANIFEST = "manifest.json"  # the catalog's predecessor, migrated on first open
 CHROMA_DIR = "chroma"
-_FORMAT = 3  # 2: chunks carry their section path; 3: pages, author, trafilatura's HTML text
+# 2: chunks carry their section path; 3: pages, author, trafilatura's HTML text; 4: SQLite.
+_FORMAT = 4
+_MANIFEST_FORMAT = 3  # the last format of manifest.json, the one that can be migrated
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,        -- of the file's bytes
+    size INTEGER, mtime_ns INTEGER,  -- the file as last seen: unchanged files are not re-read
+    title TEXT NOT NULL, date TEXT, author TEXT,
+    pages TEXT NOT NULL,         -- JSON list: where each page starts in the text
+    text TEXT NOT NULL,          -- the cleaned text every offset points into
+    indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents ON DELETE CASCADE,
+    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    section TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_of_document ON chunks (doc_id, position);
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL REFERENCES documents ON DELETE CASCADE,
+    start INTEGER NOT NULL, end INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
+"""
 
 
 @dataclass
@@ -111,8 +142,17 @@ def chunk_node(chunk: Chunk, record: DocRecord | Document) -> TextNode:
     return node
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What a sync needs to know of an indexed file to tell whether it changed."""
+
+    sha256: str
+    size: int | None
+    mtime_ns: int | None
+
+
 class Store:
-    """Chroma collection + manifest for one index directory."""
+    """Chroma collection + SQLite catalog for one index directory."""
 
     def __init__(
         self,
@@ -120,20 +160,77 @@ class Store:
         collection: str = "assistant",
         chroma_url: str | None = None,
         chunk_words: int = 110,
+        embedder: str = "",
     ):
         self.index_dir = index_dir
         self.collection_name = collection
         self.chroma_url = chroma_url
         self.chunk_words = chunk_words  # how the indexed documents were chunked
+        self.embedder = embedder  # which model made the vectors ("" for tests' fakes)
         self._records: dict[str, DocRecord] | None = None
+        self._db: sqlite3.Connection | None = None
         self._collection = None
         self._vector_store = None
 
     # --- opening --------------------------------------------------------------------------
 
     @property
-    def manifest_path(self) -> Path:
-        return self.index_dir / MANIFEST
+    def catalog_path(self) -> Path:
+        return self.index_dir / CATALOG
+
+    def _damaged(self, exc: Exception) -> IndexDamagedError:
+        return IndexDamagedError(
+            f"the index catalog {self.catalog_path} is damaged ({exc}); "
+            "run `assistant index --rebuild` to recreate it"
+        )
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The catalog, created (or migrated from ``manifest.json``) on first use."""
+        if self._db is None:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            fresh = not self.catalog_path.exists()
+            try:
+                db = sqlite3.connect(self.catalog_path, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses no commit's order
+                db.execute("PRAGMA foreign_keys=ON")
+                db.executescript(_SCHEMA)
+                if fresh:
+                    with db:
+                        self._set_meta(db, format=_FORMAT, chunk_words=self.chunk_words,
+                                       embedder=self.embedder)  # fmt: skip
+            except sqlite3.DatabaseError as exc:
+                raise self._damaged(exc) from exc
+            self._db = db
+            if fresh and (self.index_dir / MANIFEST).exists():
+                self._migrate_manifest()
+        return self._db
+
+    @staticmethod
+    def _set_meta(db: sqlite3.Connection, **values) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()]
+        )
+
+    def meta(self) -> dict[str, str]:
+        try:
+            return dict(self.db.execute("SELECT key, value FROM meta"))
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def stale_reason(self) -> str | None:
+        """Why the index as it is cannot be kept (another catalog format, chunk size or
+        embedder), or None."""
+        meta = self.meta()
+        if meta.get("format") != str(_FORMAT):
+            return f"the index has format {meta.get('format')}, this version writes {_FORMAT}"
+        if meta.get("chunk_words") != str(self.chunk_words):
+            words = meta.get("chunk_words")
+            return f"the index was chunked at {words} words, now {self.chunk_words}"
+        if self.embedder and meta.get("embedder") not in ("", self.embedder):
+            return f"the index was embedded with {meta.get('embedder')}, now {self.embedder}"
+        return None
 
     def _client(self):
         import chromadb
@@ -182,40 +279,77 @@ class Store:
             self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
         return self._vector_store
 
+    # --- reading --------------------------------------------------------------------------
+
     def records(self) -> dict[str, DocRecord]:
-        """Indexed documents by id, in a stable (sorted) order."""
+        """Indexed documents by id, in a stable (sorted) order, with their text."""
         if self._records is None:
-            self._records = self._read_manifest()
+            self._records = self._read_records()
         return self._records
 
-    def _read_manifest(self) -> dict[str, DocRecord]:
-        if not self.manifest_path.exists():
-            return {}
+    def _read_records(self) -> dict[str, DocRecord]:
         try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            if data.get("format") != _FORMAT or data.get("chunk_words") != self.chunk_words:
-                return {}  # chunking changed: every document is re-chunked
+            chunks: dict[str, list] = {}
+            for doc_id, *chunk in self.db.execute(
+                "SELECT doc_id, chunk_id, start, end, section FROM chunks ORDER BY doc_id, position"
+            ):
+                chunks.setdefault(doc_id, []).append(tuple(chunk))
             return {
-                d["doc_id"]: DocRecord(**{**d, "chunks": [tuple(c) for c in d["chunks"]]})
-                for d in data["documents"]
+                doc_id: DocRecord(
+                    doc_id,
+                    sha,
+                    title,
+                    date,
+                    text,
+                    chunks.get(doc_id, []),
+                    at,
+                    author,
+                    json.loads(pages),
+                )  # fmt: skip
+                for doc_id, sha, title, date, text, at, author, pages in self.db.execute(
+                    "SELECT doc_id, sha256, title, date, text, indexed_at, author, pages "
+                    "FROM documents ORDER BY doc_id"
+                )
             }
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexDamagedError(
-                f"the index manifest {self.manifest_path} is damaged ({exc}); "
-                "run `assistant index --rebuild` to recreate it"
-            ) from exc
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise self._damaged(exc) from exc
 
-    def _write_manifest(self, records: dict[str, DocRecord]) -> None:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        data = {
-            "format": _FORMAT,
-            "chunk_words": self.chunk_words,
-            "documents": [records[k].__dict__ for k in sorted(records)],
-        }
-        tmp = self.manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.manifest_path)
-        self._records = dict(records)  # memory follows disk, also when a sync is interrupted
+    def seen(self) -> dict[str, Seen]:
+        """Each indexed file's hash, size and modification time (no text: cheap to load)."""
+        try:
+            return {
+                doc_id: Seen(sha, size, mtime)
+                for doc_id, sha, size, mtime in self.db.execute(
+                    "SELECT doc_id, sha256, size, mtime_ns FROM documents"
+                )
+            }
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def chunk_ids(self, doc_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?",
+                                              (doc_id,))]  # fmt: skip
+
+    def chunk_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def sentences(self, doc_id: str) -> list[Span]:
+        """The sentences of a document, as split when it was indexed."""
+        text = self.records()[doc_id].text
+        return [
+            Span(start, end, text[start:end])
+            for start, end in self.db.execute(
+                "SELECT start, end FROM sentences WHERE doc_id = ? ORDER BY start", (doc_id,)
+            )
+        ]
+
+    def nodes(self) -> list[TextNode]:
+        """Every chunk as a node, in a stable order (document id, then position)."""
+        return [
+            chunk_node(chunk, record)
+            for record in self.records().values()
+            for chunk in record.chunk_objects()
+        ]
 
     # --- writing --------------------------------------------------------------------------
 
@@ -238,69 +372,146 @@ class Store:
 
             SharedSystemClient.clear_system_cache()
             shutil.rmtree(self.index_dir / CHROMA_DIR, ignore_errors=True)
-        self.manifest_path.unlink(missing_ok=True)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        for suffix in ("", "-wal", "-shm"):
+            self.index_dir.joinpath(CATALOG + suffix).unlink(missing_ok=True)
+        (self.index_dir / MANIFEST).unlink(missing_ok=True)
 
-    def commit(
-        self, batch: list[tuple[Document, list[TextNode]]], records: dict[str, DocRecord],
-        report: SyncReport,
-    ) -> None:  # fmt: skip
-        """Write a batch of documents' embedded chunk nodes, replacing their old chunks, then
-        record them in the manifest (only after Chroma holds every chunk it lists)."""
-        if not batch:
-            return
-        for doc, _ in batch:
-            if doc.doc_id in records:
-                self.vector_store.delete(doc.doc_id)
-                report.chunks_removed += len(records[doc.doc_id].chunks)
-        self.vector_store.add([node for _, nodes in batch for node in nodes])
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        for doc, nodes in batch:
-            (report.updated if doc.doc_id in records else report.added).append(doc.doc_id)
-            report.chunks_added += len(nodes)
-            records[doc.doc_id] = DocRecord(
-                doc_id=doc.doc_id,
-                sha256=doc.sha256,
-                title=doc.title,
-                date=doc.date,
-                text=doc.text,
-                chunks=[
-                    (n.node_id, n.metadata["start"], n.metadata["end"], n.metadata["section"])
-                    for n in nodes
-                ],  # fmt: skip
-                indexed_at=now,
-                author=doc.author,
-                pages=doc.pages,
-            )
-        self._write_manifest(records)
+    def recover(self, report: SyncReport) -> None:
+        """Undo what an interrupted run left half-written: the chunks of pending documents
+        (they are indexed again as new), and, when Chroma's count disagrees with the
+        catalog's, every chunk the catalog does not list."""
+        pending = [r[0] for r in self.db.execute("SELECT doc_id FROM pending")]
+        for doc_id in pending:
+            report.chunks_removed += len(self.chunk_ids(doc_id))
+            self.vector_store.delete(doc_id)  # old and new chunks alike
+        with self.db:
+            self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in pending])
+            self.db.execute("DELETE FROM pending")
+        if pending:
+            log.info("finished %d documents an interrupted run left half-written", len(pending))
+        if self.collection.count() != self.chunk_count():
+            self._drop_orphans(report)
+        self._records = None
 
-    def remove(self, doc_ids: list[str], records: dict[str, DocRecord], report: SyncReport):
-        """Drop documents' chunks and their records (the manifest is written by ``save``)."""
-        for doc_id in doc_ids:
-            self.vector_store.delete(doc_id)
-            report.chunks_removed += len(records.pop(doc_id).chunks)
-            report.removed.append(doc_id)
-
-    def save(self, records: dict[str, DocRecord]) -> None:
-        self._write_manifest(records)
-
-    def drop_orphans(self, records: dict[str, DocRecord], report: SyncReport) -> None:
-        """Remove Chroma entries the manifest does not list; re-index documents missing chunks."""
+    def _drop_orphans(self, report: SyncReport) -> None:
         stored = set(self.collection.get(include=[])["ids"])
-        expected = {c[0] for r in records.values() for c in r.chunks}
+        expected = {r[0] for r in self.db.execute("SELECT chunk_id FROM chunks")}
         orphans = sorted(stored - expected)
         for start in range(0, len(orphans), 1000):
             self.collection.delete(ids=orphans[start : start + 1000])
         report.chunks_removed += len(orphans)
-        for doc_id in [d for d, r in records.items() if any(c[0] not in stored for c in r.chunks)]:
-            self.vector_store.delete(doc_id)
-            del records[doc_id]  # incomplete in Chroma: indexed again as new
+        missing = {r[0] for r in self.db.execute("SELECT doc_id, chunk_id FROM chunks")
+                   if r[1] not in stored}  # fmt: skip
+        for doc_id in sorted(missing):
+            self.vector_store.delete(doc_id)  # incomplete in Chroma: indexed again as new
+        with self.db:
+            self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in missing])
+        log.warning("the index held %d chunks it did not list and lacked chunks of %d "
+                    "documents; repaired", len(orphans), len(missing))  # fmt: skip
 
-    # --- reading --------------------------------------------------------------------------
+    def commit(self, batch: list[tuple[Document, list[TextNode]]], report: SyncReport) -> None:
+        """Write a batch of documents' embedded chunk nodes, replacing their old chunks: mark
+        them pending, write Chroma, then record them (one transaction)."""
+        if not batch:
+            return
+        ids = [(doc.doc_id,) for doc, _ in batch]
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ids)
+        old = {doc.doc_id: self.chunk_ids(doc.doc_id) for doc, _ in batch}
+        stale = [c for chunk_ids in old.values() for c in chunk_ids]
+        for start in range(0, len(stale), 1000):
+            self.collection.delete(ids=stale[start : start + 1000])
+        self.vector_store.add([node for _, nodes in batch for node in nodes])
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self.db:
+            self.db.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
+            for doc, nodes in batch:
+                self._insert(doc, nodes, now)
+                (report.updated if old[doc.doc_id] else report.added).append(doc.doc_id)
+                report.chunks_added += len(nodes)
+                report.chunks_removed += len(old[doc.doc_id])
+            self.db.executemany("DELETE FROM pending WHERE doc_id = ?", ids)
+        self._records = None
 
-    def nodes(self) -> list[TextNode]:
-        """Every chunk as a node, in a stable order (document id, then position)."""
-        return [
-            chunk_node(chunk, record)
-            for record in self.records().values()
-            for chunk in record.chunk_objects()
-        ]
+    def _insert(self, doc: Document, nodes: list[TextNode], now: str) -> None:
+        self.db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc.doc_id, doc.sha256, doc.size, doc.mtime_ns, doc.title, doc.date, doc.author,
+             json.dumps(doc.pages), doc.text, now),
+        )  # fmt: skip
+        self.db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+            [(n.node_id, doc.doc_id, i, n.metadata["start"], n.metadata["end"],
+              n.metadata["section"]) for i, n in enumerate(nodes)],
+        )  # fmt: skip
+        self.db.executemany(
+            "INSERT OR IGNORE INTO sentences VALUES (?, ?, ?)",
+            [(doc.doc_id, s.start, s.end) for s in doc.sentences],
+        )
+
+    def touch(self, doc_id: str, size: int, mtime_ns: int) -> None:
+        """Remember a file's new size and time when its content is unchanged."""
+        with self.db:
+            self.db.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE doc_id = ?",
+                            (size, mtime_ns, doc_id))  # fmt: skip
+
+    def remove(self, doc_ids: list[str], report: SyncReport) -> None:
+        """Drop documents' chunks and their records."""
+        if not doc_ids:
+            return
+        rows = [(d,) for d in doc_ids]
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", rows)
+        for doc_id in doc_ids:
+            chunk_ids = self.chunk_ids(doc_id)
+            for start in range(0, len(chunk_ids), 1000):
+                self.collection.delete(ids=chunk_ids[start : start + 1000])
+            report.chunks_removed += len(chunk_ids)
+            report.removed.append(doc_id)
+        with self.db:
+            self.db.executemany("DELETE FROM documents WHERE doc_id = ?", rows)
+            self.db.executemany("DELETE FROM pending WHERE doc_id = ?", rows)
+        self._records = None
+
+    # --- the manifest.json of earlier versions -----------------------------------------------
+
+    def _migrate_manifest(self) -> None:
+        """Move a ``manifest.json`` index into the catalog, once; an index too old for that
+        is rebuilt by the next sync (``stale_reason`` says why)."""
+        from .ingest import split_sentences
+
+        path = self.index_dir / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != _MANIFEST_FORMAT:
+                with self.db:
+                    self._set_meta(self.db, format=f"manifest {data.get('format')}")
+                return
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            with self.db:
+                self._set_meta(self.db, chunk_words=data.get("chunk_words"),
+                               embedder="all-MiniLM-L6-v2/torch-fp32")  # what made it  # fmt: skip
+                for d in data["documents"]:
+                    doc = Document(d["doc_id"], d["text"], d["title"], d["date"], d["sha256"],
+                                   split_sentences(d["text"]), author=d.get("author"),
+                                   pages=d.get("pages") or [])  # fmt: skip
+                    nodes = [
+                        chunk_node(Chunk(cid, doc.doc_id, s, e, "", section), doc)
+                        for cid, s, e, section in d["chunks"]
+                    ]
+                    self._insert(doc, nodes, d.get("indexed_at") or now)
+        except (OSError, ValueError, KeyError, TypeError, sqlite3.DatabaseError) as exc:
+            log.warning("cannot migrate %s (%s): the index is rebuilt", path, exc)
+            self._db.close()
+            self._db = None
+            for suffix in ("", "-wal", "-shm"):
+                self.index_dir.joinpath(CATALOG + suffix).unlink(missing_ok=True)
+            path.unlink()
+            with self.db:
+                self._set_meta(self.db, format="unreadable manifest.json")
+            return
+        path.unlink()
+        log.warning("moved the index's %s into %s", MANIFEST, CATALOG)

@@ -67,8 +67,17 @@ def text_mirror(corpus: Path, out: Path) -> Path:
 def run_ours(corpus: Path, items, index_dir: Path) -> dict:
     from assistant import Assistant
 
-    bot = Assistant(corpus=corpus, index_dir=index_dir)
-    index_s = bot.last_sync.seconds  # the sync alone: the embedder loads before, as for stock
+    bot = Assistant(corpus=corpus, index_dir=index_dir, update_index=False)
+    assert bot.embed_model  # loaded (made, the first time) before the clock, as for stock
+    index_s = bot.index().seconds
+    read, total = window_share(
+        [n.get_content(metadata_mode="embed") for n in bot.store.nodes()], bot.embed_model
+    )
+    embedder = f"{bot.store.embedder} ({type(bot.embed_model).__name__})"
+    if not items:
+        return {"index_s": index_s, "chunks": bot.last_sync.chunks, "embedder": embedder,
+                "pieces_read": read, "pieces_total": total, "flash_attention": "-",
+                "questions": []}  # fmt: skip
     bot.warm_up()
     bot.ask(items[0].question)  # warm-up question, untimed
     rows = []
@@ -94,6 +103,7 @@ def run_ours(corpus: Path, items, index_dir: Path) -> dict:
         })  # fmt: skip
     flash = bot.llm.engine.flash_attention  # resolved from "auto" by the prompt's length
     return {"index_s": index_s, "chunks": bot.last_sync.chunks, "flash_attention": flash,
+            "embedder": embedder, "pieces_read": read, "pieces_total": total,
             "questions": rows}  # fmt: skip
 
 
@@ -128,9 +138,6 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
             return gen()
 
     embed = HuggingFaceEmbedding(model_name=str(embed_model_dir(settings)), device="cpu")
-    # The same engine and knobs as ours (flash attention as ours chose it for this corpus).
-    engine = LlamaEngine.from_settings(settings)
-    llm = RecordingLLM(engine, max_tokens=settings.max_answer_tokens, temperature=0.0)
 
     began = time.perf_counter()
     documents = SimpleDirectoryReader(str(corpus), recursive=True).load_data()
@@ -141,6 +148,18 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
     )
     index = VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embed)
     index_s = time.perf_counter() - began
+    from llama_index.core import Settings as LlamaSettings
+
+    nodes = LlamaSettings.node_parser.get_nodes_from_documents(documents)  # as it chunked them
+    read, total = window_share([n.get_content(metadata_mode="embed") for n in nodes], embed)
+    counts = {"index_s": index_s, "chunks": collection.count(), "pieces_read": read,
+              "pieces_total": total,
+              "embedder": "all-MiniLM-L6-v2/torch-fp32 (HuggingFaceEmbedding)"}  # fmt: skip
+    if not items:
+        return {**counts, "questions": []}
+    # The same engine and knobs as ours (flash attention as ours chose it for this corpus).
+    engine = LlamaEngine.from_settings(settings)
+    llm = RecordingLLM(engine, max_tokens=settings.max_answer_tokens, temperature=0.0)
     engine_q = CitationQueryEngine.from_args(index, llm=llm, similarity_top_k=3, streaming=True)
 
     def timed_query(question: str) -> tuple[str, float, float]:
@@ -169,13 +188,27 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
             "correct": correct(item, text, is_refusal(text)),
             "answer": text,
         })  # fmt: skip
-    return {"index_s": index_s, "chunks": collection.count(), "questions": rows}
+    return {**counts, "questions": rows}
+
+
+def window_share(texts: list[str], embed_model) -> tuple[int, int]:
+    """Word pieces of ``texts`` the embedder read (it stops at 256), and all of them."""
+    from tokenizers import Tokenizer
+
+    from assistant.config import Settings
+    from assistant.models import embed_model_dir
+
+    tokenizer = Tokenizer.from_file(str(embed_model_dir(Settings()) / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    sizes = [len(e.ids) for e in tokenizer.encode_batch(texts)]  # with [CLS] and [SEP]
+    return sum(min(n, 256) for n in sizes), sum(sizes)
 
 
 def worker(args) -> None:
     from assistant.evaluation import load_golden
 
-    items = pick(load_golden(Path(args.golden)), args.questions)
+    items = pick(load_golden(Path(args.golden)), args.questions) if args.questions else []
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(args.corpus)
         if args.worker == "stock" and args.mirror:
@@ -194,16 +227,24 @@ def summarize(result: dict) -> dict:
 
     from assistant.evaluation import percentile
 
-    return {
+    build = {
         "index build s": result["index_s"],
+        "chunks": result["chunks"],
         "chunks/s": result["chunks"] / result["index_s"] if result["index_s"] else 0.0,
+        "pieces embedded k": result["pieces_read"] / 1000,
+        "share embedded": result["pieces_read"] / result["pieces_total"],
+        "peak RSS MB": result["peak_rss_mb"],
+    }
+    if not rows:
+        return build
+    return {
+        **build,
         "latency p50 s": statistics.median(r["latency_s"] for r in rows),
         "latency p95 s": percentile([r["latency_s"] for r in rows], 95),
         "TTFT p50 s": statistics.median(r["ttft_s"] for r in rows),
         "prompt tokens p50": statistics.median(r["prompt_tokens"] for r in rows),
         "prefilled tokens p50": statistics.median(r["prefilled_tokens"] for r in rows),
         "generated tokens p50": statistics.median(r["generated_tokens"] for r in rows),
-        "peak RSS MB": result["peak_rss_mb"],
         "accuracy": sum(r["correct"] for r in rows) / len(rows),
     }
 
@@ -263,7 +304,9 @@ def main() -> None:
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
     parser.add_argument("--golden", help=argparse.SUPPRESS)
     parser.add_argument("--mirror", help=argparse.SUPPRESS)
-    parser.add_argument("--questions", type=int, default=20, help="questions per corpus")
+    parser.add_argument(
+        "--questions", type=int, default=20, help="questions per corpus (0: index build only)"
+    )
     parser.add_argument("--skip-large", action="store_true", help="bundled corpus only")
     parser.add_argument(
         "--pydocs", type=Path, default=Path("/usr/share/doc/python3.11/html"),
@@ -308,12 +351,15 @@ def main() -> None:
         print(f"running {name} …", file=sys.stderr, flush=True)
         results = {"ours": spawn("ours", corpus, golden, args.questions)}
         flash = results["ours"]["flash_attention"]
-        results["stock"] = spawn("stock", corpus, golden, args.questions, mirror,
-                                 ASSISTANT_FLASH_ATTENTION=flash)  # fmt: skip
+        same_engine = {"ASSISTANT_FLASH_ATTENTION": flash} if flash != "-" else {}
+        results["stock"] = spawn("stock", corpus, golden, args.questions, mirror, **same_engine)
         summary = {p: summarize(r) for p, r in results.items()}
         report["corpora"][name] = {"summary": summary, "raw": results}
         text.append(
-            table(name, summary["ours"], summary["stock"]) + f"\n(flash attention {flash} for both)"
+            table(name, summary["ours"], summary["stock"])
+            + f"\n(flash attention {flash} for both; embedders: ours "
+            f"{results['ours']['embedder']}, stock {results['stock']['embedder']}; "
+            f"CPU {report['machine']['cpu']}, {report['machine']['cpus']} threads)"
         )
         print(text[-1], flush=True)
         if args.speculative and corpus == REPO / "corpus":

@@ -125,3 +125,22 @@ def test_verbose_logs_retrieval_hits_prompt_tokens_and_timings(fake_cli, caplog)
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("hit 1: ") for m in messages), messages
     assert any(m.startswith("answered in ") and "prompt tokens" in m for m in messages)
+
+
+def test_the_index_progress_bar_shows_documents_per_second_and_an_eta(monkeypatch):
+    import io
+    import time
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    update = cli._progress_bar()
+    for done in range(0, 40, 10):
+        update(done, 40, f"docs/page{done}.html")
+        time.sleep(0.05)
+    shown = screen.getvalue().replace("\r", "\n").splitlines()[-1]
+    assert "30/40 docs" in shown and "docs/s" in shown and "ETA 00:0" in shown, shown
+    assert "page30.html" in shown

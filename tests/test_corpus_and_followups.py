@@ -115,7 +115,7 @@ def test_an_index_opened_without_updating_retrieves_with_the_configured_embedder
     Assistant(corpus=corpus, index_dir=tmp_path / "ix", llm=CannedLLM())  # builds the index
     bot = Assistant(corpus=corpus, index_dir=tmp_path / "ix", llm=CannedLLM(), update_index=False)
     dense = bot.planner.retriever._dense  # before any question loaded the embedder
-    assert type(dense._embed_model).__name__ == "HuggingFaceEmbedding"  # not OpenAI's default
+    assert type(dense._embed_model).__name__ == "OnnxEmbedding"  # not OpenAI's default
     assert bot.ask("Who co-chaired the strategic dialogue?").retrieved
 
 

@@ -135,7 +135,7 @@ def test_bad_files_are_skipped_and_nothing_indexed_is_lost(files, tmp_path):
     assert sorted(c[0] for c in store.records()["article.pdf"].chunks) == chunks_before
     stored = set(store.collection.get(include=[])["ids"])
     assert set(chunks_before) <= stored
-    assert store.records()["article.pdf"].pages  # pages survive the manifest
+    assert store.records()["article.pdf"].pages  # pages survive the catalog
 
 
 # --- DOCX -----------------------------------------------------------------------------------

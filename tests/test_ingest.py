@@ -85,6 +85,30 @@ def test_chunks_fit_the_embedder_window():
             assert pieces < 230, (pieces, chunk.text[:60])
 
 
+def test_code_heavy_text_is_chunked_by_the_embedders_word_pieces_so_every_word_is_read():
+    """110 words of identifiers run far past 256 word pieces: counted in pieces, each chunk,
+    with its title and section header, fits, and together the chunks hold every word."""
+    from assistant.config import Settings
+    from assistant.embedder import MAX_WORD_PIECES, OnnxEmbedding
+    from assistant.ingest import Document
+    from assistant.models import embed_model_dir
+
+    tokenizer = str(embed_model_dir(Settings()) / "tokenizer.json")
+    count = OnnxEmbedding(model_file="unused", tokenizer_file=tokenizer).count_pieces
+    prose = "The function returns a list of the names found. " * 6
+    code = " ".join(f"os.path.join(base_dir_{i}, sub_folder_{i}.name_{i}_x)" for i in range(60))
+    text = f"{prose}\n\n{code}.\n\n{prose}"
+    doc = Document("x.html", text, "os.path — Common pathname manipulations", None, "h",
+                   split_sentences(text))  # fmt: skip
+    assert len(text.split()) < 3 * 110 and count(code) > 3 * MAX_WORD_PIECES
+    chunks = chunk_document(doc, 110, count)
+    for chunk in chunks:
+        header = f"title: {doc.title}\nsection: {chunk.section}\n\n"
+        assert count(header + chunk.text) + 2 <= MAX_WORD_PIECES, chunk.text[:60]
+    assert " ".join(c.text for c in chunks).split() == text.split()
+    assert len(chunk_document(doc, 110)) < len(chunks)  # counted in words, fewer and too long
+
+
 def test_chunk_ids_are_stable_and_depend_on_content():
     doc = read_document(CORPUS / ARTICLE_A, CORPUS)
     first = [c.chunk_id for c in chunk_document(doc, 110)]

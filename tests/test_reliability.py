@@ -217,6 +217,7 @@ def progress(done, total, name):
     print(done, flush=True)
 
 store = Store(Path(sys.argv[2]), chunk_words=40)
+Indexer.BATCH_CHUNKS = 16  # many commits, so kills land before, inside and between them
 Indexer(store, HashEmbedding()).sync(Path(sys.argv[1]), progress=progress)
 print("DONE", flush=True)
 """
@@ -337,7 +338,9 @@ def test_a_damaged_index_is_one_clear_error_and_rebuild_recovers(tmp_path, corpu
     args = [sys.executable, "-m", "assistant.cli", "index", "--corpus", str(corpus),
             "--index-dir", str(index)]  # fmt: skip
     assert subprocess.run(args, capture_output=True, cwd=REPO, timeout=300).returncode == 0
-    (index / "manifest.json").write_text("garbage")
+    for name in ("catalog.sqlite3-wal", "catalog.sqlite3-shm"):
+        (index / name).unlink(missing_ok=True)
+    (index / "catalog.sqlite3").write_text("garbage" * 1000)
     out = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=300)
     assert out.returncode == 1 and "run `assistant index --rebuild`" in out.stderr
     out = subprocess.run(

@@ -1,13 +1,14 @@
 """Incremental indexing against a real on-disk Chroma, with a fake embedder."""
 
 import json
+import os
 
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B, HashEmbedding
 
 from assistant.errors import IndexDamagedError
 from assistant.indexer import Indexer
-from assistant.store import Store
+from assistant.store import CATALOG, MANIFEST, Store
 
 
 def make_store(tmp_path, chunk_words=60):
@@ -79,26 +80,109 @@ def test_chunks_left_by_an_interrupted_run_are_replaced_not_duplicated(tmp_path,
     store = make_store(tmp_path)
     sync(store, corpus)
     clean = chroma_ids(store)
-    # Simulate a crash after Chroma's commit but before the manifest was written.
-    manifest = json.loads(store.manifest_path.read_text())
-    manifest["documents"] = [d for d in manifest["documents"] if d["doc_id"] != ARTICLE_B]
-    store.manifest_path.write_text(json.dumps(manifest))
+    # As a crash after Chroma's commit but before the catalog's leaves it: the document is
+    # pending and the catalog has no rows for it; and a chunk no document lists.
+    with store.db:
+        store.db.execute("INSERT INTO pending VALUES (?)", (ARTICLE_B,))
+        store.db.execute("DELETE FROM documents WHERE doc_id = ?", (ARTICLE_B,))
     store.collection.add(ids=["ghost#0"], embeddings=[[0.1] * 64], documents=["orphan"])
     again = make_store(tmp_path)
     report = sync(again, corpus)
-    assert report.added == [ARTICLE_B]
+    assert report.added == [ARTICLE_B] and report.unchanged == [ARTICLE_A]
     assert chroma_ids(again) == clean
+    assert again.db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
 
 
-def test_a_damaged_manifest_is_reported_and_rebuild_recovers(tmp_path, corpus):
+def test_an_update_interrupted_between_deleting_and_adding_is_completed(tmp_path, corpus):
     store = make_store(tmp_path)
     sync(store, corpus)
-    store.manifest_path.write_text("{not json")
+    clean = chroma_ids(store)
+    with store.db:
+        store.db.execute("INSERT INTO pending VALUES (?)", (ARTICLE_A,))
+    store.collection.delete(ids=store.chunk_ids(ARTICLE_A))  # old chunks gone, new not yet in
+    report = sync(make_store(tmp_path), corpus)
+    assert report.added == [ARTICLE_A]
+    assert chroma_ids(make_store(tmp_path)) == clean
+
+
+def test_a_damaged_catalog_is_reported_and_rebuild_recovers(tmp_path, corpus):
+    store = make_store(tmp_path)
+    sync(store, corpus)
+    store.db.close()
+    for suffix in ("-wal", "-shm"):
+        store.index_dir.joinpath(CATALOG + suffix).unlink(missing_ok=True)
+    store.catalog_path.write_bytes(b"this is not a database" * 200)
     with pytest.raises(IndexDamagedError, match="--rebuild"):
         sync(make_store(tmp_path), corpus)
     report = sync(make_store(tmp_path), corpus, rebuild=True)
     assert sorted(report.added) == [ARTICLE_A, ARTICLE_B]
     assert len(chroma_ids(make_store(tmp_path))) == report.chunks
+
+
+def test_an_index_of_the_manifest_era_is_migrated_once_without_re_embedding(tmp_path, corpus):
+    store = make_store(tmp_path)
+    sync(store, corpus)
+    records, ids = store.records(), chroma_ids(store)
+    manifest = {
+        "format": 3,
+        "chunk_words": 60,
+        "documents": [{**r.__dict__, "chunks": [list(c) for c in r.chunks]}
+                      for r in records.values()],
+    }  # fmt: skip
+    store.db.close()
+    for suffix in ("", "-wal", "-shm"):
+        store.index_dir.joinpath(CATALOG + suffix).unlink(missing_ok=True)
+    (store.index_dir / MANIFEST).write_text(json.dumps(manifest))
+    migrated = make_store(tmp_path)
+    assert migrated.records() == records
+    assert not (store.index_dir / MANIFEST).exists()
+    report = sync(migrated, corpus)
+    assert report.chunks_added == 0 and sorted(report.unchanged) == [ARTICLE_A, ARTICLE_B]
+    assert chroma_ids(migrated) == ids
+    assert migrated.sentences(ARTICLE_A)[0].text in records[ARTICLE_A].text
+
+
+def test_an_older_manifest_is_rebuilt_with_one_line_saying_so(tmp_path, corpus, caplog):
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / MANIFEST).write_text(json.dumps({"format": 2, "chunk_words": 60, "documents": []}))
+    report = sync(make_store(tmp_path), corpus)
+    assert sorted(report.added) == [ARTICLE_A, ARTICLE_B]
+    assert any("rebuilding the index" in r.message for r in caplog.records)
+
+
+def test_an_index_made_by_another_embedder_is_rebuilt_with_one_line(tmp_path, corpus, caplog):
+    Indexer(Store(tmp_path / "index", chunk_words=60, embedder="model-a"), HashEmbedding()).sync(
+        corpus
+    )
+    other = Store(tmp_path / "index", chunk_words=60, embedder="model-b")
+    assert "model-a" in other.stale_reason() and "model-b" in other.stale_reason()
+    report = Indexer(other, HashEmbedding()).sync(corpus)
+    assert sorted(report.added) == [ARTICLE_A, ARTICLE_B] and report.chunks_added == report.chunks
+    assert [r.message for r in caplog.records if "rebuilding" in r.message] == [
+        "the index was embedded with model-a, now model-b: rebuilding the index"
+    ]
+    assert other.stale_reason() is None
+
+
+def test_a_touched_but_unchanged_file_is_not_read_again(tmp_path, corpus):
+    store = make_store(tmp_path)
+    sync(store, corpus)
+    path = corpus / ARTICLE_A
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    report = sync(store, corpus)
+    assert report.chunks_added == 0 and sorted(report.unchanged) == [ARTICLE_A, ARTICLE_B]
+    assert store.seen()[ARTICLE_A].mtime_ns == path.stat().st_mtime_ns
+
+
+def test_a_sync_with_nothing_to_do_loads_no_embedder(tmp_path, corpus):
+    sync(make_store(tmp_path), corpus)
+
+    def no_model():
+        raise AssertionError("the embedder was loaded")
+
+    report = Indexer(make_store(tmp_path), no_model).sync(corpus)
+    assert report.chunks_added == 0 and report.documents == 2
 
 
 def test_a_damaged_chroma_folder_is_reported_and_rebuild_recovers(tmp_path, corpus):
@@ -111,7 +195,7 @@ def test_a_damaged_chroma_folder_is_reported_and_rebuild_recovers(tmp_path, corp
     (index / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     script = (
         "import sys; sys.path.insert(0, 'tests'); from conftest import HashEmbedding;"
-        "from pathlib import Path; from assistant.store import Store;"
+        "from pathlib import Path; from assistant.store import CATALOG, MANIFEST, Store;"
         "from assistant.indexer import Indexer;"
         f"s = Store(Path({str(index)!r}), chunk_words=60);"
         "import assistant.errors as e\n"
