@@ -23,8 +23,8 @@ class Indexer:
     (a LlamaIndex embedding, or a function returning one: it is then loaded only when a file
     needs embedding, so a sync with nothing to do starts no model)."""
 
-    # Chunks embedded and written per batch: large enough for the embedder to sort them by
-    # length into full sub-batches, small enough that an interrupted run loses little work.
+    # Chunks embedded and written per batch: few enough commits to Chroma and the catalog,
+    # small enough that an interrupted run loses little work.
     BATCH_CHUNKS = 512
 
     def __init__(self, store: Store, embed_model: Any, max_file_bytes: int = 20_000_000):

@@ -391,7 +391,8 @@ class Store:
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in pending])
             self.db.execute("DELETE FROM pending")
         if pending:
-            log.info("finished %d documents an interrupted run left half-written", len(pending))
+            log.warning("%d documents were left half-written by an interrupted run: indexing "
+                        "them again", len(pending))  # fmt: skip
         if self.collection.count() != self.chunk_count():
             self._drop_orphans(report)
         self._records = None

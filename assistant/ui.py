@@ -115,6 +115,9 @@ def build_app(bot: Assistant):
     import gradio as gr
 
     saving = bot.settings.save_conversations
+    # Exports are written here and removed when the process ends (Gradio serves a copy of its
+    # own); a folder per export would leave every exported conversation behind in /tmp.
+    exports = tempfile.TemporaryDirectory(prefix="assistant-export-")
 
     def conversation_choices() -> list[tuple[str, str]]:
         return [(f"{c.title} · {c.updated_at[:16].replace('T', ' ')}", c.id)
@@ -178,7 +181,7 @@ def build_app(bot: Assistant):
         if not cid:
             gr.Warning("Open a conversation to export it.")
             return gr.skip()
-        out = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"conversation-{cid}.{fmt}"
+        out = Path(exports.name) / f"conversation-{cid}.{fmt}"
         out.write_text(bot.conversations.export(cid, fmt), encoding="utf-8")
         return gr.update(value=str(out), visible=True)
 

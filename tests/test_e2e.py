@@ -113,9 +113,10 @@ def test_instructions_inside_a_document_do_not_take_over(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
-def test_indexing_leaves_no_torch_threads_behind(tmp_path):
+def test_indexing_leaves_no_threads_behind(tmp_path):
     # OpenMP threads torch starts for a build and keeps make GNU OpenMP manage more threads than
     # there are cores; it then puts llama.cpp's threads to sleep at every barrier (~15% slower).
+    # The ONNX embedder's threads, too, must end with the build.
     from assistant import Assistant
 
     def unnamed_threads() -> set[str]:  # Chroma's own threads are named (tokio-rt-worker, ...)
