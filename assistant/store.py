@@ -16,6 +16,8 @@ import json
 import logging
 import shutil
 import sqlite3
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,6 +171,9 @@ class Store:
         self.embedder = embedder  # which model made the vectors ("" for tests' fakes)
         self._records: dict[str, DocRecord] | None = None
         self._db: sqlite3.Connection | None = None
+        # One connection for all threads: a question's thread must not read it while the
+        # indexing thread is inside a transaction on it (it would see that half done).
+        self._lock = threading.RLock()
         self._collection = None
         self._vector_store = None
 
@@ -184,9 +189,18 @@ class Store:
             "run `assistant index --rebuild` to recreate it"
         )
 
+    @contextmanager
+    def _transaction(self):
+        with self._lock, self.db:
+            yield
+
     @property
     def db(self) -> sqlite3.Connection:
         """The catalog, created (or migrated from ``manifest.json``) on first use."""
+        with self._lock:
+            return self._open_db()
+
+    def _open_db(self) -> sqlite3.Connection:
         if self._db is None:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             fresh = not self.catalog_path.exists()
@@ -215,7 +229,8 @@ class Store:
 
     def meta(self) -> dict[str, str]:
         try:
-            return dict(self.db.execute("SELECT key, value FROM meta"))
+            with self._lock:
+                return dict(self.db.execute("SELECT key, value FROM meta"))
         except sqlite3.DatabaseError as exc:
             raise self._damaged(exc) from exc
 
@@ -283,9 +298,10 @@ class Store:
 
     def records(self) -> dict[str, DocRecord]:
         """Indexed documents by id, in a stable (sorted) order, with their text."""
-        if self._records is None:
-            self._records = self._read_records()
-        return self._records
+        with self._lock:
+            if self._records is None:
+                self._records = self._read_records()
+            return self._records
 
     def _read_records(self) -> dict[str, DocRecord]:
         try:
@@ -336,12 +352,11 @@ class Store:
     def sentences(self, doc_id: str) -> list[Span]:
         """The sentences of a document, as split when it was indexed."""
         text = self.records()[doc_id].text
-        return [
-            Span(start, end, text[start:end])
-            for start, end in self.db.execute(
+        with self._lock:
+            rows = self.db.execute(
                 "SELECT start, end FROM sentences WHERE doc_id = ? ORDER BY start", (doc_id,)
-            )
-        ]
+            ).fetchall()
+        return [Span(start, end, text[start:end]) for start, end in rows]
 
     def nodes(self) -> list[TextNode]:
         """Every chunk as a node, in a stable order (document id, then position)."""
@@ -372,12 +387,13 @@ class Store:
 
             SharedSystemClient.clear_system_cache()
             shutil.rmtree(self.index_dir / CHROMA_DIR, ignore_errors=True)
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        for suffix in ("", "-wal", "-shm"):
-            self.index_dir.joinpath(CATALOG + suffix).unlink(missing_ok=True)
-        (self.index_dir / MANIFEST).unlink(missing_ok=True)
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+            for suffix in ("", "-wal", "-shm"):
+                self.index_dir.joinpath(CATALOG + suffix).unlink(missing_ok=True)
+            (self.index_dir / MANIFEST).unlink(missing_ok=True)
 
     def recover(self, report: SyncReport) -> None:
         """Undo what an interrupted run left half-written: the chunks of pending documents
@@ -387,7 +403,7 @@ class Store:
         for doc_id in pending:
             report.chunks_removed += len(self.chunk_ids(doc_id))
             self.vector_store.delete(doc_id)  # old and new chunks alike
-        with self.db:
+        with self._transaction():
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in pending])
             self.db.execute("DELETE FROM pending")
         if pending:
@@ -408,7 +424,7 @@ class Store:
                    if r[1] not in stored}  # fmt: skip
         for doc_id in sorted(missing):
             self.vector_store.delete(doc_id)  # incomplete in Chroma: indexed again as new
-        with self.db:
+        with self._transaction():
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in missing])
         log.warning("the index held %d chunks it did not list and lacked chunks of %d "
                     "documents; repaired", len(orphans), len(missing))  # fmt: skip
@@ -419,7 +435,7 @@ class Store:
         if not batch:
             return
         ids = [(doc.doc_id,) for doc, _ in batch]
-        with self.db:
+        with self._transaction():
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ids)
         old = {doc.doc_id: self.chunk_ids(doc.doc_id) for doc, _ in batch}
         stale = [c for chunk_ids in old.values() for c in chunk_ids]
@@ -427,7 +443,7 @@ class Store:
             self.collection.delete(ids=stale[start : start + 1000])
         self.vector_store.add([node for _, nodes in batch for node in nodes])
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self.db:
+        with self._transaction():
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
             for doc, nodes in batch:
                 self._insert(doc, nodes, now)
@@ -455,7 +471,7 @@ class Store:
 
     def touch(self, doc_id: str, size: int, mtime_ns: int) -> None:
         """Remember a file's new size and time when its content is unchanged."""
-        with self.db:
+        with self._transaction():
             self.db.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE doc_id = ?",
                             (size, mtime_ns, doc_id))  # fmt: skip
 
@@ -464,7 +480,7 @@ class Store:
         if not doc_ids:
             return
         rows = [(d,) for d in doc_ids]
-        with self.db:
+        with self._transaction():
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", rows)
         for doc_id in doc_ids:
             chunk_ids = self.chunk_ids(doc_id)
@@ -472,7 +488,7 @@ class Store:
                 self.collection.delete(ids=chunk_ids[start : start + 1000])
             report.chunks_removed += len(chunk_ids)
             report.removed.append(doc_id)
-        with self.db:
+        with self._transaction():
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", rows)
             self.db.executemany("DELETE FROM pending WHERE doc_id = ?", rows)
         self._records = None

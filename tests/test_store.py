@@ -219,3 +219,30 @@ def test_changing_the_chunk_size_rechunks_everything(tmp_path, corpus):
     assert len(report.added) == 2
     ids = chroma_ids(bigger)
     assert len(ids) == report.chunks
+
+
+def test_a_reader_in_another_thread_never_sees_a_batch_half_written(tmp_path, corpus):
+    import threading
+
+    store = make_store(tmp_path)
+    inside, seen = threading.Event(), {}
+    insert = Store._insert
+
+    def slow_insert(self, doc, nodes, now):
+        insert(self, doc, nodes, now)  # the document's rows, its chunks' and sentences'
+        inside.set()
+        threading.Event().wait(0.3)  # still inside the batch's transaction
+
+    def reader():
+        inside.wait(10)
+        seen.update({d: len(r.chunks) for d, r in store.records().items()})
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    Store._insert = slow_insert
+    try:
+        sync(store, corpus)
+    finally:
+        Store._insert = insert
+    thread.join(10)
+    assert seen == {d: len(r.chunks) for d, r in store.records().items()}  # all, each whole
