@@ -239,7 +239,10 @@ class Store:
         embedder), or None."""
         meta = self.meta()
         if meta.get("format") != str(_FORMAT):
-            return f"the index has format {meta.get('format')}, this version writes {_FORMAT}"
+            found = meta.get("format", "")
+            if found.startswith(("an older", "an unreadable")):
+                return f"the index is {found}"
+            return f"the index has format {found}, this version writes {_FORMAT}"
         if meta.get("chunk_words") != str(self.chunk_words):
             words = meta.get("chunk_words")
             return f"the index was chunked at {words} words, now {self.chunk_words}"
@@ -504,8 +507,9 @@ class Store:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != _MANIFEST_FORMAT:
+                older = f"an older {MANIFEST} (format {data.get('format')})"
                 with self.db:
-                    self._set_meta(self.db, format=f"manifest {data.get('format')}")
+                    self._set_meta(self.db, format=older)
                 return
             now = datetime.now(UTC).isoformat(timespec="seconds")
             with self.db:
@@ -528,7 +532,7 @@ class Store:
                 self.index_dir.joinpath(CATALOG + suffix).unlink(missing_ok=True)
             path.unlink()
             with self.db:
-                self._set_meta(self.db, format="unreadable manifest.json")
+                self._set_meta(self.db, format=f"an unreadable {MANIFEST}")
             return
         path.unlink()
         log.warning("moved the index's %s into %s", MANIFEST, CATALOG)

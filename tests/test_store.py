@@ -148,7 +148,9 @@ def test_an_older_manifest_is_rebuilt_with_one_line_saying_so(tmp_path, corpus, 
     (index / MANIFEST).write_text(json.dumps({"format": 2, "chunk_words": 60, "documents": []}))
     report = sync(make_store(tmp_path), corpus)
     assert sorted(report.added) == [ARTICLE_A, ARTICLE_B]
-    assert any("rebuilding the index" in r.message for r in caplog.records)
+    assert [r.message for r in caplog.records if "rebuilding" in r.message] == [
+        "the index is an older manifest.json (format 2): rebuilding the index"
+    ]
 
 
 def test_an_index_made_by_another_embedder_is_rebuilt_with_one_line(tmp_path, corpus, caplog):
