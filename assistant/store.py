@@ -418,19 +418,21 @@ class Store:
 
     def _drop_orphans(self, report: SyncReport) -> None:
         stored = set(self.collection.get(include=[])["ids"])
-        expected = {r[0] for r in self.db.execute("SELECT chunk_id FROM chunks")}
-        orphans = sorted(stored - expected)
-        for start in range(0, len(orphans), 1000):
-            self.collection.delete(ids=orphans[start : start + 1000])
+        listed = self.db.execute("SELECT doc_id, chunk_id FROM chunks").fetchall()
+        orphans = sorted(stored - {chunk_id for _, chunk_id in listed})
+        self._delete_chunks(orphans)
         report.chunks_removed += len(orphans)
-        missing = {r[0] for r in self.db.execute("SELECT doc_id, chunk_id FROM chunks")
-                   if r[1] not in stored}  # fmt: skip
+        missing = {doc_id for doc_id, chunk_id in listed if chunk_id not in stored}
         for doc_id in sorted(missing):
             self.vector_store.delete(doc_id)  # incomplete in Chroma: indexed again as new
         with self._transaction():
             self.db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in missing])
         log.warning("the index held %d chunks it did not list and lacked chunks of %d "
                     "documents; repaired", len(orphans), len(missing))  # fmt: skip
+
+    def _delete_chunks(self, chunk_ids: list[str]) -> None:
+        for start in range(0, len(chunk_ids), 1000):  # Chroma caps the size of one call
+            self.collection.delete(ids=chunk_ids[start : start + 1000])
 
     def commit(self, batch: list[tuple[Document, list[TextNode]]], report: SyncReport) -> None:
         """Write a batch of documents' embedded chunk nodes, replacing their old chunks: mark
@@ -441,9 +443,7 @@ class Store:
         with self._transaction():
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", ids)
         old = {doc.doc_id: self.chunk_ids(doc.doc_id) for doc, _ in batch}
-        stale = [c for chunk_ids in old.values() for c in chunk_ids]
-        for start in range(0, len(stale), 1000):
-            self.collection.delete(ids=stale[start : start + 1000])
+        self._delete_chunks([c for chunk_ids in old.values() for c in chunk_ids])
         self.vector_store.add([node for _, nodes in batch for node in nodes])
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._transaction():
@@ -487,8 +487,7 @@ class Store:
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", rows)
         for doc_id in doc_ids:
             chunk_ids = self.chunk_ids(doc_id)
-            for start in range(0, len(chunk_ids), 1000):
-                self.collection.delete(ids=chunk_ids[start : start + 1000])
+            self._delete_chunks(chunk_ids)
             report.chunks_removed += len(chunk_ids)
             report.removed.append(doc_id)
         with self._transaction():

@@ -19,6 +19,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import _link_pages, window_share  # noqa: E402  (bench/ is not a package)
+
 BACKENDS = ("torch", "onnx-int8")
 
 
@@ -40,11 +43,8 @@ def worker(backend: str, set_name: str, all_pages: bool) -> dict:
         bot = Assistant(settings=settings, update_index=False)
         assert bot.embed_model  # loaded (and made, the first time) before the clock starts
         report = bot.index()
-        tokenizer = _tokenizer()
-        pieces = sum(
-            len(tokenizer.encode(n.get_content(metadata_mode="embed")).ids)
-            for n in bot.store.nodes()
-        )
+        texts = [n.get_content(metadata_mode="embed") for n in bot.store.nodes()]
+        pieces, _ = window_share(texts)  # what the embedder read
         hits, ranks = 0, []
         items = [i for i in load_golden(eval_set.questions) if i.answerable]
         for item in items:
@@ -65,26 +65,6 @@ def worker(backend: str, set_name: str, all_pages: bool) -> dict:
         "mrr": sum(ranks) / len(items),
         "questions": len(items),
     }
-
-
-def _tokenizer():
-    from tokenizers import Tokenizer
-
-    from assistant.config import Settings
-    from assistant.models import embed_model_dir
-
-    tokenizer = Tokenizer.from_file(str(embed_model_dir(Settings()) / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(256)
-    return tokenizer
-
-
-def _link_pages(docs: Path, out: Path) -> None:
-    for page in docs.rglob("*.html"):
-        relative = page.relative_to(docs)
-        if not relative.parts[0].startswith("_"):
-            (out / relative).parent.mkdir(parents=True, exist_ok=True)
-            (out / relative).symlink_to(page)
 
 
 def main() -> None:

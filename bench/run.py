@@ -70,9 +70,7 @@ def run_ours(corpus: Path, items, index_dir: Path) -> dict:
     bot = Assistant(corpus=corpus, index_dir=index_dir, update_index=False)
     assert bot.embed_model  # loaded (made, the first time) before the clock, as for stock
     index_s = bot.index().seconds
-    read, total = window_share(
-        [n.get_content(metadata_mode="embed") for n in bot.store.nodes()], bot.embed_model
-    )
+    read, total = window_share([n.get_content(metadata_mode="embed") for n in bot.store.nodes()])
     embedder = f"{bot.store.embedder} ({type(bot.embed_model).__name__})"
     if not items:
         return {"index_s": index_s, "chunks": bot.last_sync.chunks, "embedder": embedder,
@@ -151,7 +149,7 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
     from llama_index.core import Settings as LlamaSettings
 
     nodes = LlamaSettings.node_parser.get_nodes_from_documents(documents)  # as it chunked them
-    read, total = window_share([n.get_content(metadata_mode="embed") for n in nodes], embed)
+    read, total = window_share([n.get_content(metadata_mode="embed") for n in nodes])
     counts = {"index_s": index_s, "chunks": collection.count(), "pieces_read": read,
               "pieces_total": total,
               "embedder": "all-MiniLM-L6-v2/torch-fp32 (HuggingFaceEmbedding)"}  # fmt: skip
@@ -191,7 +189,7 @@ def run_stock(corpus: Path, items, index_dir: Path) -> dict:
     return {**counts, "questions": rows}
 
 
-def window_share(texts: list[str], embed_model) -> tuple[int, int]:
+def window_share(texts: list[str]) -> tuple[int, int]:
     """Word pieces of ``texts`` the embedder read (it stops at 256), and all of them."""
     from tokenizers import Tokenizer
 
