@@ -9,13 +9,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.schema import NodeWithScore
 
-from .prompts import Passage, build_messages, load_prompt
+from .prompts import Passage, build_messages, fill, load_prompt
 from .results import Answer, Citation, Usage
 from .verify import (
     SupportRules,
     about_what_was_asked,
+    adds_to_the_question,
     answers_the_kind_asked,
     is_refusal,
     quotes_only_unretrieved,
@@ -41,6 +43,7 @@ class Request:
     temperature: float = 0.0
     rules: SupportRules = field(default_factory=SupportRules)  # what verification asks
     asked: str = ""  # what the user typed
+    second_look: bool = True  # a refusal is asked to look again once
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -90,24 +93,30 @@ class Generation:
         r = self.request
         began = time.perf_counter()
         messages = build_messages(r.question, r.passages, retrieved=not r.fixed)
-        raw = ""
-        last = None
-        stream = r.llm.stream_chat(messages, max_tokens=r.max_tokens, temperature=r.temperature)
-        try:
-            for response in stream:
-                if self._cancelled.is_set():
-                    log.info("cancelled after %d characters", len(raw))
-                    return
-                if response.delta:
-                    if not raw:
-                        r.timings["first_token_s"] = time.perf_counter() - began
-                    raw += response.delta
-                    yield response.delta
-                last = response
-        finally:
-            getattr(stream, "close", lambda: None)()  # stops the engine's generation
+        raw, last = yield from self._stream(messages, began)
+        if self._cancelled.is_set():
+            return
+        looked_again = False
+        best = self._best_passage() if r.second_look and is_refusal(raw) else None
+        if best:
+            # A small model refuses answers its sources hold, often when they use other
+            # words. Asked to look again, with the best-ranked chunk repeated beside the
+            # question (where it reads best), it answers those; verification still refuses
+            # what the sources do not hold. The conversation so far stays a cached prefix.
+            again = fill(load_prompt("second-look"), number=best[0], text=best[1]).strip()
+            messages += [
+                ChatMessage(role=MessageRole.ASSISTANT, content=raw),
+                ChatMessage(role=MessageRole.USER, content=again),
+            ]
+            first_usage = usage_from(getattr(last, "raw", None))
+            raw, last = yield from self._stream(messages, began)
+            if self._cancelled.is_set():
+                return
+            looked_again = True
         r.timings["generate_s"] = time.perf_counter() - began
         usage = usage_from(getattr(last, "raw", None))
+        if looked_again:
+            usage = usage + first_usage
         began = time.perf_counter()
         self.answer = self.finish(raw)
         r.timings["verify_s"] = time.perf_counter() - began
@@ -119,6 +128,46 @@ class Generation:
             sum(r.timings.values()), usage.prompt_tokens + usage.cached_tokens,
             usage.cached_tokens, usage.completion_tokens, self.answer.refused,
         )  # fmt: skip
+
+    def _best_passage(self) -> tuple[int, str] | None:
+        """The number the model knows the best-ranked chunk by, and the chunk's text."""
+        r = self.request
+        for hit in r.retrieved[:1]:
+            start = int(hit.node.metadata.get("start", 0))
+            for p in r.passages:
+                if p.doc_id == hit.node.metadata.get("doc_id") and any(
+                    lo <= start < hi for lo, hi in p.spans
+                ):
+                    return p.number, hit.node.get_content().strip()
+        return None
+
+    def _stream(self, messages, began: float):
+        """Yield the model's text as it comes, except while it may still be the refusal
+        (that one is kept back: a second look may follow); return (text, last response)."""
+        r = self.request
+        refusal = load_prompt("refusal").strip()
+        raw, sent, last = "", 0, None
+        stream = r.llm.stream_chat(messages, max_tokens=r.max_tokens, temperature=r.temperature)
+        try:
+            for response in stream:
+                if self._cancelled.is_set():
+                    log.info("cancelled after %d characters", len(raw))
+                    break
+                if response.delta:
+                    if "first_token_s" not in r.timings:
+                        r.timings["first_token_s"] = time.perf_counter() - began
+                    raw += response.delta
+                    if not refusal.startswith(raw.strip()):
+                        yield raw[sent:]
+                        sent = len(raw)
+                last = response
+        finally:
+            getattr(stream, "close", lambda: None)()  # stops the engine's generation
+        if self._cancelled.is_set():
+            return raw, last
+        if sent < len(raw) and not (r.second_look and is_refusal(raw)):
+            yield raw[sent:]
+        return raw, last
 
     def finish(self, raw: str) -> Answer:
         r = self.request
@@ -147,7 +196,10 @@ class Generation:
             return answer  # true, and quoted, but not about what was asked
         supported = [c for c in verified.claims if c not in verified.unsupported]
         if not answers_the_kind_asked(r.question, supported):
-            log.debug("refused: the question asks for a number and the answer states none")
+            log.debug("refused: the answer is not the kind asked (a number, a date, a count of it)")
+            return answer
+        if not adds_to_the_question(r.question, supported):
+            log.debug("refused: the answer only restates the question")
             return answer
         if not about_what_was_asked(r.question, verified.citations, r.text_of):
             log.debug("refused: a number the question states is in no cited document")

@@ -27,6 +27,9 @@ class GoldenItem:
     must_include: list[list[str]] = field(default_factory=list)  # any alternative, all strings
     sources: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # Strings only a wrong answer holds: the other party of a relation ("Wang Yi" for "Who
+    # led Pakistan's side?"), a role that belongs to someone else.
+    must_not_include: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -92,7 +95,13 @@ def outcome_correct(item: GoldenItem, text: str, refused: bool) -> bool:
     """An answerable question answered with every required string, or another refused."""
     if not item.answerable:
         return refused
-    return not refused and includes(text, item.must_include)
+    return not refused and answer_holds(item, text)
+
+
+def answer_holds(item: GoldenItem, text: str) -> bool:
+    """Every string of one ``must_include`` alternative, and none of ``must_not_include``."""
+    wrong = [[s] for s in item.must_not_include]
+    return includes(text, item.must_include) and not (wrong and includes(text, wrong))
 
 
 def answer_correct(r: Result) -> bool:
@@ -244,7 +253,7 @@ def run_question(bot, item: GoldenItem) -> Result:
         quotes_valid=valid,
         retrieved=answer.retrieved,
         expected_sources=item.sources,
-        includes_ok=includes(answer.text, item.must_include) if item.answerable else True,
+        includes_ok=answer_holds(item, answer.text) if item.answerable else True,
         latency_s=latency,
         citations=[asdict(c) for c in answer.citations],
     )
@@ -391,7 +400,8 @@ def baseline_from(results: list[Result], summary: dict) -> dict:
 def support_scores(path: Path, rules=None) -> dict:
     """Precision and recall of the verifier on labelled ``(claim, quote, supported)`` pairs
     (``evals/support.jsonl``, built from real answers): each claim is checked against its
-    quote alone, under its heading, as verification checks answer sentences."""
+    quote alone, under its heading and for its question when the pair has one, as
+    verification checks answer sentences."""
     from llama_index.core.schema import TextNode
 
     from .prompts import Passage
@@ -403,7 +413,8 @@ def support_scores(path: Path, rules=None) -> dict:
     for row in rows:
         metadata = {"doc_id": "q", "start": 0, "title": row.get("heading", "")}
         passage = Passage(1, TextNode(id_="q", text=row["quote"], metadata=metadata))
-        said = bool(find_support(row["claim"], [passage], {"q": row["quote"]}.get, rules))
+        text_of = {"q": row["quote"]}.get
+        said = bool(find_support(row["claim"], [passage], text_of, rules, row.get("question", "")))
         outcomes.append((said, bool(row["supported"]), row.get("kind", "")))
     true_pos = sum(said and truth for said, truth, _ in outcomes)
     said_yes = sum(said for said, _, _ in outcomes)

@@ -178,15 +178,31 @@ def find_support(
             )
         }
 
+    anchors = set(tokenize(question))
+    echoed = words & anchors
+    # The numbers the claim tells that the question did not: the answer.
+    answered = {f for f in needed - facts(question) if f[0].isdigit()}
+
     def sound(quotes: list[_Candidate]) -> bool:
         texts = [q.span.text for q in quotes]
         return (
             not missing(quotes)
             and numbers_keep_their_words(claim, texts)
             and all(same_polarity(claim, text) for text in texts)
+            and all(same_subjects(claim, text) for text in texts)
+            # A quote giving the answer's numbers speaks of something the question names:
+            # "signed on January 4" is not held by "the talks were held on January 4".
+            and not (
+                anchors
+                and any(
+                    not (q.words & anchors) and any(q.holds(f) for f in answered) for q in quotes
+                )
+            )
         )
 
     candidates = _candidates(passages, text_of)
+    if not keeps_its_subjects(claim, [c.span.text for c in candidates]):
+        return []
 
     def cover(first: _Candidate) -> list[_Candidate]:
         chosen, covered = [first], words & first.words
@@ -202,7 +218,14 @@ def find_support(
                 break
             covered |= words & best.words
             chosen.append(best)
-        return chosen if len(covered) / len(words) >= rules.threshold else []
+        # Words the claim repeats from the question count half when the quotes hold all its
+        # others: "Which road link must keep traffic flowing?" is answered "The Karakoram
+        # Highway must keep traffic flowing" from "uninterrupted connectivity along the
+        # Karakoram Highway".
+        held = len(covered)
+        if words - echoed <= covered:
+            held += 0.5 * len(echoed - covered)
+        return chosen if held / len(words) >= rules.threshold else []
 
     # Greedy set cover from each of the few sentences holding most of the claim in turn: the
     # best one by words may be a sentence that says the opposite ("with no parameters").
@@ -243,16 +266,124 @@ def _support(candidate: _Candidate, words: set[str]) -> Support:
     return Support(candidate.passage, candidate.span, held)
 
 
+_CAPITALISED_FUNCTION_WORDS = frozenset(
+    "A An The This That These Those It Its They Their He His She Her We Our Both Each Either "
+    "Neither In On At By For From With According If When While As After Before Since Then "
+    "There Here Also However".split()
+)
+_BETWEEN_SUBJECT_AND_VERB = frozenset(
+    "also has have had will would can could shall should may might must did does do then "
+    "further firmly jointly again already".split()
+)
+_MODALS = frozenset("will would can could shall should may might must did does do".split())
+_IRREGULAR_PAST = frozenset(
+    "said led held gave made took met saw went told sent won lost paid became began brought "
+    "built chose drew found got grew heard kept left meant put ran read set spoke stood "
+    "wrote".split()
+)
+_WORD = re.compile(r"[A-Za-z][\w'’]*(?:-[\w'’]+)*|\d[\d.,:–-]*")
+
+
+def _subject_before(words: list[str], i: int) -> set[str]:
+    """The names right before ``words[i]`` ("China also welcomed", "Pakistan and China have
+    agreed", "Dar's January 3–5 visit"), as tokens; empty when no name stands there."""
+    j = i - 1
+    while j >= 0 and (
+        words[j].lower() in _BETWEEN_SUBJECT_AND_VERB
+        or words[j][0].isdigit()
+        or words[j].lower() in _MONTHS
+        or words[j].lower() in _WEEKDAYS
+    ):
+        j -= 1
+    if j >= 0 and not words[j][0].isupper():  # "Ishaq Dar, who was on a three-day visit"
+        for k in range(j, max(0, j - 6), -1):
+            if words[k] == "who" and words[k - 1][0].isupper():
+                j = k - 1
+                break
+            if words[k][0].isupper():
+                break
+
+    def name_ending_at(end: int) -> tuple[list[str], int]:  # at most 3 words: Ishaq Dar
+        start = end
+        while start >= 0 and end - start < 3 and _is_name(words[start]):
+            start -= 1
+        return words[start + 1 : end + 1], start
+
+    names, j = name_ending_at(j)
+    if names and j >= 1 and words[j] == "and":  # "Pakistan and China": both are the subject
+        more, _ = name_ending_at(j - 1)
+        names += more
+    return set(tokenize(" ".join(names)))
+
+
+def _is_name(word: str) -> bool:
+    return word[0].isupper() and word not in _CAPITALISED_FUNCTION_WORDS
+
+
+def _subject_verbs(claim: str) -> list[tuple[set[str], str]]:
+    """(subject, verb stem) pairs of a claim: a name before a past-tense verb or a verb after
+    a modal ("Pakistan welcomed", "Wang Yi will visit")."""
+    words = _WORD.findall(claim)
+    pairs = []
+    for i, word in enumerate(words):
+        after_modal = i and words[i - 1].lower() in _MODALS
+        if not word.islower() or not (
+            word.endswith("ed") or word in _IRREGULAR_PAST or after_modal
+        ):
+            continue
+        subject = _subject_before(words, i)
+        if subject and tokenize(word):
+            pairs.append((subject, tokenize(word)[0]))
+    return pairs
+
+
+def keeps_its_subjects(claim: str, sentences: Sequence[str]) -> bool:
+    """False when the sentence most like the claim, among those giving the claim's verb to a
+    name, gives it to another name: "China reiterated support for Pakistan's position on
+    Taiwan" against "Pakistan reiterated firm support for China's positions on Taiwan",
+    whatever quote the claim is then matched with."""
+    words = set(tokenize(claim))
+    for subject, verb in _subject_verbs(claim):
+        named = []
+        for sentence in sentences:
+            sentence_words = _WORD.findall(sentence)
+            stems = [tokenize(w)[:1] for w in sentence_words]
+            subjects = [
+                _subject_before(sentence_words, i) for i, s in enumerate(stems) if s == [verb]
+            ]
+            overlap = len(words & set(tokenize(sentence)))
+            if any(subjects) and overlap >= len(words) / 2:  # a sentence about the claim
+                named.append((overlap, any(names & subject for names in subjects)))
+        if named and not max(named, key=lambda pair: pair[0])[1]:
+            return False
+    return True
+
+
+def same_subjects(claim: str, quote: str) -> bool:
+    """False when the claim gives a verb to one name and the quote gives that verb only to
+    others: "Pakistan welcomed the plan" is not held by "China also welcomed Pakistan's
+    plan", nor "Wang Yi will visit Pakistan" by "during Dar's January 3–5 visit"."""
+    words = _WORD.findall(quote)
+    stems = [tokenize(w)[:1] for w in words]
+    for subject, verb in _subject_verbs(claim):
+        theirs = [_subject_before(words, i) for i, s in enumerate(stems) if s == [verb]]
+        named = [names for names in theirs if names]
+        if named and not any(names & subject for names in named):
+            return False
+    return True
+
+
 def numbers_keep_their_words(claim: str, quotes: Sequence[str], reach: int = 4) -> bool:
     """Each number of the claim stands, in some quote, within ``reach`` words of the word
     after it in the claim (its unit), wherever the quotes use that word at all: "four days"
     is not held by a quote saying "a three-day visit … on January 4", but "9" in "level 9
     unless told" is held by "compresslevel=9" (the quotes never say "unless")."""
     claim_tokens = tokenize(claim)
+    stated = facts(claim)  # not "the two ministers": loose number words are not checked
     quote_tokens = [tokenize(q) for q in quotes]
     vocabulary = {t for tokens in quote_tokens for t in tokens}
     for i, token in enumerate(claim_tokens):
-        if not token[0].isdigit():
+        if not token[0].isdigit() or token not in stated:
             continue
         neighbours = {  # the unit after it: "four days", "32 bytes"
             t for t in claim_tokens[i + 1 : i + 2] if not t[0].isdigit() and t in vocabulary
@@ -269,7 +400,7 @@ def numbers_keep_their_words(claim: str, quotes: Sequence[str], reach: int = 4) 
 # Questions whose answer is a number, a date or a version: an answer without one is not one.
 _ASKS_NUMBER = re.compile(
     r"^\W*(?:how (?:many|much|long|old|often|far|large|big|small)|(?:in )?(?:what|which) "
-    r"(?:year|version|release|date|month|day|number|percentage|size))\b",
+    r"(?:year|version|release|date|month|day(?!\s+of\s+the\s+week)|number|percentage|size))\b",
     re.IGNORECASE,
 )
 
@@ -288,11 +419,63 @@ def about_what_was_asked(
 
 def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     """False when the question asks for a number (how many, which year, …) and no claim
-    states one: the answer talks about something else."""
+    states one, asks "how many days" and no claim speaks of days, or asks for a date and no
+    claim names a month: the answer talks about something else."""
+    text = " ".join(claims)
+    if _ASKS_DATE.search(question) and not _DATE.search(text):
+        return False
+    unit = _HOW_MANY.search(question)
+    if unit and unit.group(1).lower() not in _LOOSE_UNITS and tokenize(unit.group(1)):
+        if not counts_the_unit(tokenize(unit.group(1))[-1], claims):
+            return False
     if not _ASKS_NUMBER.search(question):
         return True
     words = {w for claim in claims for w in re.findall(r"[a-z]+", claim.lower())}
     return any(_NUMBER.search(claim) for claim in claims) or bool(words & _COUNTS)
+
+
+def counts_the_unit(unit: str, claims: Sequence[str]) -> bool:
+    """False when every number of the claims counts something other than ``unit`` (stemmed):
+    "three days" answers no "how many hours"; "Up to three." may."""
+    for claim in claims:
+        tokens = tokenize(claim)
+        if unit in tokens:
+            return True
+        for i, token in enumerate(tokens):
+            if token[0].isdigit() and (i + 1 == len(tokens) or tokens[i + 1][0].isdigit()):
+                return True
+    return not any(t[0].isdigit() for claim in claims for t in tokenize(claim))
+
+
+# "How many days did…": the counted noun is the last word before the verb.
+_HOW_MANY = re.compile(
+    r"\bhow many\s+(?:[\w-]+\s+){0,3}?([\w-]+)(?=\s+(?:did|do|does|is|are|was|were|will|would|can"
+    r"|could|should|has|have|had|must|may|might|in|of|on|for|per|at|does)\b|\s*\?)",
+    re.IGNORECASE,
+)
+_LOOSE_UNITS = ("times", "ways", "kinds", "types")
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
+_MONTHS = ("january february march april may june july august september october november "
+           "december").split()  # fmt: skip
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DATE = re.compile(
+    rf"\b(?:{'|'.join(_MONTHS)})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b",
+    re.IGNORECASE,
+)
+_YES_NO = re.compile(
+    r"^\W*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|must)\b",
+    re.IGNORECASE,
+)
+
+
+def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
+    """False when no claim says a word the question did not ("The astronauts expected to
+    enter the station are Pakistani astronauts"): the question restated is no answer. A
+    yes/no question may be answered in its own words."""
+    if not question or _YES_NO.search(question):
+        return True
+    asked = set(tokenize(question))
+    return any(set(tokenize(claim)) - asked for claim in claims)
 
 
 _COUNTS = {w for w in NUMBER_WORDS if w not in ("one", "zero")}  # "the latest one" is no count

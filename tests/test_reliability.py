@@ -191,7 +191,8 @@ def test_a_remote_stream_that_stalls_midway_is_one_clear_error(make_assistant, h
     with pytest.raises(LLMUnavailableError, match="stopped answering"):
         for piece in generation:
             pieces.append(piece)
-    assert pieces == ["The ", "talks "] and generation.answer is None
+    # "The " could begin the refusal, which is held back; it goes out with "talks ".
+    assert "".join(pieces) == "The talks " and generation.answer is None
     assert time.monotonic() - began < 3.0
 
 
