@@ -320,6 +320,7 @@ class Assistant:
                     min_similarity=s.min_similarity,
                 ),
                 asked=asked,
+                second_look=s.second_look,
                 timings=timings,
             ),
             release=self._free_slot,

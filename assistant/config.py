@@ -189,6 +189,12 @@ class Settings(BaseSettings):
     min_similarity: float = Field(
         0.6, ge=0.0, le=1.0, description="Cosine a paraphrase needs; see semantic_support."
     )
+    second_look: bool = Field(
+        True,
+        description="When the model replies that the sources do not say, ask it once more "
+        "with the best-ranked passage repeated beside the question; the answer is verified "
+        "as any other. Costs one more (short) generation on such questions.",
+    )
     save_conversations: bool = Field(
         True,
         description="Keep conversations (questions, answers and citations) in a SQLite file; "

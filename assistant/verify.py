@@ -326,7 +326,7 @@ def _subject_verbs(claim: str) -> list[tuple[set[str], str]]:
     words = _WORD.findall(claim)
     pairs = []
     for i, word in enumerate(words):
-        after_modal = i and words[i - 1].lower() in _MODALS
+        after_modal = i > 0 and words[i - 1].lower() in _MODALS
         if not word.islower() or not (
             word.endswith("ed") or word in _IRREGULAR_PAST or after_modal
         ):
@@ -337,6 +337,13 @@ def _subject_verbs(claim: str) -> list[tuple[set[str], str]]:
     return pairs
 
 
+def _subjects_of(sentence: str, verb: str) -> list[set[str]]:
+    """The names ``sentence`` gives the verb stem ``verb`` to, one set per naming use."""
+    words = _WORD.findall(sentence)
+    uses = [i for i, word in enumerate(words) if tokenize(word)[:1] == [verb]]
+    return [names for names in (_subject_before(words, i) for i in uses) if names]
+
+
 def keeps_its_subjects(claim: str, sentences: Sequence[str]) -> bool:
     """False when the sentence most like the claim, among those giving the claim's verb to a
     name, gives it to another name: "China reiterated support for Pakistan's position on
@@ -344,15 +351,11 @@ def keeps_its_subjects(claim: str, sentences: Sequence[str]) -> bool:
     whatever quote the claim is then matched with."""
     words = set(tokenize(claim))
     for subject, verb in _subject_verbs(claim):
-        named = []
+        named = []  # (words shared with the claim, gives the verb to the claim's subject)
         for sentence in sentences:
-            sentence_words = _WORD.findall(sentence)
-            stems = [tokenize(w)[:1] for w in sentence_words]
-            subjects = [
-                _subject_before(sentence_words, i) for i, s in enumerate(stems) if s == [verb]
-            ]
+            subjects = _subjects_of(sentence, verb)
             overlap = len(words & set(tokenize(sentence)))
-            if any(subjects) and overlap >= len(words) / 2:  # a sentence about the claim
+            if subjects and overlap >= len(words) / 2:  # a sentence about the claim
                 named.append((overlap, any(names & subject for names in subjects)))
         if named and not max(named, key=lambda pair: pair[0])[1]:
             return False
@@ -363,12 +366,9 @@ def same_subjects(claim: str, quote: str) -> bool:
     """False when the claim gives a verb to one name and the quote gives that verb only to
     others: "Pakistan welcomed the plan" is not held by "China also welcomed Pakistan's
     plan", nor "Wang Yi will visit Pakistan" by "during Dar's January 3–5 visit"."""
-    words = _WORD.findall(quote)
-    stems = [tokenize(w)[:1] for w in words]
     for subject, verb in _subject_verbs(claim):
-        theirs = [_subject_before(words, i) for i, s in enumerate(stems) if s == [verb]]
-        named = [names for names in theirs if names]
-        if named and not any(names & subject for names in named):
+        subjects = _subjects_of(quote, verb)
+        if subjects and not any(names & subject for names in subjects):
             return False
     return True
 
@@ -450,7 +450,7 @@ def counts_the_unit(unit: str, claims: Sequence[str]) -> bool:
 # "How many days did…": the counted noun is the last word before the verb.
 _HOW_MANY = re.compile(
     r"\bhow many\s+(?:[\w-]+\s+){0,3}?([\w-]+)(?=\s+(?:did|do|does|is|are|was|were|will|would|can"
-    r"|could|should|has|have|had|must|may|might|in|of|on|for|per|at|does)\b|\s*\?)",
+    r"|could|should|has|have|had|must|may|might|in|of|on|for|per|at)\b|\s*\?)",
     re.IGNORECASE,
 )
 _LOOSE_UNITS = ("times", "ways", "kinds", "types")
@@ -458,9 +458,9 @@ _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b
 _MONTHS = ("january february march april may june july august september october november "
            "december").split()  # fmt: skip
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-_DATE = re.compile(
-    rf"\b(?:{'|'.join(_MONTHS)})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b",
-    re.IGNORECASE,
+_DATE = re.compile(  # a month as a name ("May", not "may"), or a date in digits
+    rf"\b(?:{'|'.join(m.capitalize() for m in _MONTHS)})\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
 )
 _YES_NO = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|must)\b",

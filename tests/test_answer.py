@@ -335,3 +335,11 @@ def test_an_answer_about_another_round_than_the_one_asked_is_a_refusal(make_assi
     assert bot.ask("What did the sides agree on space at the seventh round?").citations
     off = bot.ask("What did the sides agree on space at the eighth round?")
     assert off.refused and "space exploration" in off.raw_text  # true, but of round seven
+
+
+def test_the_second_look_can_be_turned_off(make_assistant):
+    from assistant.config import Settings
+
+    bot = make_assistant(settings=Settings(second_look=False))
+    assert bot.ask("Who won the 2022 World Cup?").refused
+    assert len(bot.llm.prompts) == 1

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ARTICLE_A, ARTICLE_B, REPO
+from conftest import ARTICLE_A, ARTICLE_B, CORPUS, REPO
 
 from assistant import evaluation as ev
 
@@ -110,10 +110,30 @@ def test_the_bundled_golden_set_covers_what_the_product_promises():
     for topic in ("january 4", "wang yi", "seventh", "beijing", "gwadar", "karakoram",
                   "khunjerab", "75", "islamabad", "mining"):  # fmt: skip
         assert topic in text, topic
+    tags = [tag for item in items for tag in item.tags]
+    assert tags.count("paraphrase") >= 20 and tags.count("near-miss") >= 8
+    traps = [item for item in items if "relation-trap" in item.tags]
+    assert len(traps) >= 8 and all(item.must_not_include for item in traps)
+    articles = {name: (CORPUS / name).read_text().lower() for name in (ARTICLE_A, ARTICLE_B)}
+    for item in items:  # every answer is in its articles, in one of its wordings
+        if item.answerable:
+            assert any(
+                all(any(s.lower() in articles[a] for a in item.sources) for s in alternative)
+                for alternative in item.must_include
+            ), item.id
     bounds = ev.load_thresholds(thresholds)
-    assert bounds["minimum"]["answer_accuracy"] >= 0.90
+    assert bounds["minimum"]["answer_accuracy"] >= 0.80  # see thresholds.toml for why not 0.90
+    assert bounds["minimum"]["refusal_accuracy"] >= 0.89
     assert bounds["minimum"]["quote_validity"] == 1.0
-    assert bounds["maximum"]["false_refusal_rate"] <= 0.10
+    assert bounds["maximum"]["false_refusal_rate"] <= 0.14
+
+
+def test_a_relation_trap_fails_on_what_only_the_wrong_answer_says():
+    item = ev.GoldenItem("t", "Who led Pakistan's side?", True, [["Dar"]],
+                         must_not_include=["Wang Yi led"])  # fmt: skip
+    assert ev.outcome_correct(item, "Ishaq Dar led it at Wang Yi's invitation [1].", False)
+    assert not ev.outcome_correct(item, "Wang Yi led it, with Dar [1].", False)
+    assert not ev.outcome_correct(item, "The sources do not say.", True)
 
 
 def test_reports_are_written(tmp_path):
@@ -171,4 +191,5 @@ def test_the_verifier_keeps_its_precision_and_recall_on_labelled_real_claims():
     kinds = [json.loads(line)["kind"] for line in (REPO / "evals" / "support.jsonl").open()]
     assert scores["pairs"] >= 30 and {"relation-swap", "near-miss", "paraphrase"} <= set(kinds)
     assert scores["recall"] >= 0.9, scores["wrong"]
-    assert scores["precision"] >= 0.7, scores["wrong"]  # relation swaps still pass: see README
+    # Some relation swaps ("Wang Yi led Pakistan's side") still pass: see README.
+    assert scores["precision"] >= 0.75, scores["wrong"]
