@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .ingest import Span, sentences_between, split_sentences
+from .ingest import MONTHS, WEEKDAYS, Span, sentences_between, split_sentences
 from .prompts import Passage
 from .results import Citation
 from .retrieve import NUMBER_WORDS, normalize, tokenize
@@ -353,9 +353,11 @@ def keeps_its_subjects(claim: str, sentences: Sequence[str]) -> bool:
     for subject, verb in _subject_verbs(claim):
         named = []  # (words shared with the claim, gives the verb to the claim's subject)
         for sentence in sentences:
-            subjects = _subjects_of(sentence, verb)
             overlap = len(words & set(tokenize(sentence)))
-            if subjects and overlap >= len(words) / 2:  # a sentence about the claim
+            if overlap < len(words) / 2:
+                continue  # not a sentence about the claim
+            subjects = _subjects_of(sentence, verb)
+            if subjects:
                 named.append((overlap, any(names & subject for names in subjects)))
         if named and not max(named, key=lambda pair: pair[0])[1]:
             return False
@@ -425,9 +427,9 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     if _ASKS_DATE.search(question) and not _DATE.search(text):
         return False
     unit = _HOW_MANY.search(question)
-    if unit and unit.group(1).lower() not in _LOOSE_UNITS and tokenize(unit.group(1)):
-        if not counts_the_unit(tokenize(unit.group(1))[-1], claims):
-            return False
+    counted = tokenize(unit.group(1)) if unit and unit.group(1).lower() not in _LOOSE_UNITS else []
+    if counted and not counts_the_unit(counted[-1], claims):
+        return False
     if not _ASKS_NUMBER.search(question):
         return True
     words = {w for claim in claims for w in re.findall(r"[a-z]+", claim.lower())}
@@ -455,12 +457,10 @@ _HOW_MANY = re.compile(
 )
 _LOOSE_UNITS = ("times", "ways", "kinds", "types")
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
-_MONTHS = ("january february march april may june july august september october november "
-           "december").split()  # fmt: skip
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_MONTHS = MONTHS.lower().split("|")
+_WEEKDAYS = WEEKDAYS.lower().split("|")
 _DATE = re.compile(  # a month as a name ("May", not "may"), or a date in digits
-    rf"\b(?:{'|'.join(m.capitalize() for m in _MONTHS)})\b"
-    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    rf"\b(?:{MONTHS})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b"
 )
 _YES_NO = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|must)\b",
