@@ -191,9 +191,12 @@ class Settings(BaseSettings):
     )
     second_look: bool = Field(
         True,
-        description="When the model replies that the sources do not say, ask it once more "
-        "with the best-ranked passage repeated beside the question; the answer is verified "
-        "as any other. Costs one more (short) generation on such questions.",
+        description="When the model refuses (or, over retrieved passages, answers what they "
+        "do not hold), look again: over the whole collection, ask once more with the "
+        "best-ranked passage beside the question; over retrieved passages, have the model "
+        "point at the sentence that answers, then answer from it and the sentence before "
+        "(verified against those two alone). Costs one or two more generations on such "
+        "questions.",
     )
     save_conversations: bool = Field(
         True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.schema import TextNode
 
 from .config import data_dir
+from .ingest import Span, sentences_between
 
 
 @cache
@@ -89,3 +91,20 @@ def build_messages(
             role=MessageRole.USER, content=fill(load_prompt("question"), question=question)
         ),
     ]
+
+
+def numbered_sentences(
+    passages: list[Passage], text_of: Callable[[str], str]
+) -> tuple[str, dict[str, tuple[Passage, Span]]]:
+    """The passages one labelled sentence a line (``[2.3]`` is passage 2's third sentence),
+    for the model to point at the one that answers; and what each label stands for."""
+    blocks, labels = [], {}
+    for p in passages:
+        lines = [f"Source [{p.number}]: {p.heading}"]
+        text = text_of(p.doc_id)
+        spans = [s for lo, hi in p.spans for s in sentences_between(text, lo, hi)]
+        for k, span in enumerate(spans, 1):
+            labels[f"{p.number}.{k}"] = (p, span)
+            lines.append(f"[{p.number}.{k}] {span.text}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks), labels

@@ -89,7 +89,8 @@ def facts(text: str) -> set[str]:
 
 # Number words that more often mean "a", "the pair" or an order than a count to check.
 _LOOSE_NUMBERS = ("one", "two", "once", "first", "second", "hundred", "thousand", "million")
-_NEGATION = re.compile(r"\b(?:not|no|never|cannot)\b|n't\b", re.IGNORECASE)
+# "No," answering a yes/no question negates nothing after it.
+_NEGATION = re.compile(r"\b(?:not|no(?!\s*[,.;:!])|never|cannot)\b|n't\b", re.IGNORECASE)
 
 
 def negated_words(text: str, reach: int = 2) -> set[str]:

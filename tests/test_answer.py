@@ -343,3 +343,82 @@ def test_the_second_look_can_be_turned_off(make_assistant):
     bot = make_assistant(settings=Settings(second_look=False))
     assert bot.ask("Who won the 2022 World Cup?").refused
     assert len(bot.llm.prompts) == 1
+
+
+def _point_then_phrase(label_holding: str, phrased: str):
+    """A canned model over retrieved passages: refuses the first time, points at the
+    labelled sentence holding ``label_holding`` when shown numbered sentences, and answers
+    ``phrased`` when shown one sentence."""
+
+    def reply(messages):
+        asked = messages[-1].content
+        if "Sources, one numbered sentence a line" in asked:
+            for line in asked.splitlines():
+                if label_holding in line and re.match(r"\[\d+\.\d+\]", line):
+                    return line.split("]")[0] + "]"
+            return "none"
+        if asked.startswith("From "):
+            return phrased
+        return "The sources do not say."
+
+    return reply
+
+
+def _retrieved(make_assistant, reply, **settings):
+    from assistant.config import Settings
+
+    return make_assistant(reply=reply, settings=Settings(full_context_tokens=0, **settings))
+
+
+def test_a_refusal_over_retrieved_passages_is_answered_from_the_sentence_it_points_at(
+    make_assistant,
+):
+    bot = _retrieved(
+        make_assistant,
+        _point_then_phrase("three-day visit", "Dar spent three days in China."),
+    )
+    generation = bot.stream("For how many days was Pakistan's foreign minister in China?")
+    streamed = "".join(generation)
+    answer = generation.answer
+    assert not answer.refused, answer.unsupported
+    assert streamed.startswith("Dar spent three days")  # the first refusal was held back
+    assert "three-day visit to China from January 3 to 5" in answer.citations[0].quote
+    draft, pointing, phrasing = bot.llm.prompts
+    assert "[1.1]" in pointing[-1].content and "three-day visit" in phrasing[-1].content
+    assert "Gwadar" not in phrasing[-1].content  # only the sentence and the one before it
+
+
+def test_an_answer_from_a_pointed_sentence_is_held_by_that_sentence_alone(make_assistant):
+    # "Islamabad" is in the retrieved passages, but not in the sentence pointed at.
+    bot = _retrieved(
+        make_assistant,
+        _point_then_phrase("three-day visit", "Dar stayed three days in Islamabad."),
+    )
+    answer = bot.ask("For how many days was Pakistan's foreign minister in China?")
+    assert answer.refused and answer.unsupported == ["Dar stayed three days in Islamabad."]
+
+
+def test_pointing_at_no_sentence_is_a_refusal_and_the_second_look_can_be_turned_off(
+    make_assistant,
+):
+    bot = _retrieved(make_assistant, _point_then_phrase("no such sentence", "unused"))
+    generation = bot.stream("Who won the 2022 World Cup?")
+    assert list(generation) == [] and generation.answer.refused
+    assert len(bot.llm.prompts) == 2  # the answer, then the pointing; nothing to phrase
+    off = _retrieved(make_assistant, _point_then_phrase("three-day", "x"), second_look=False)
+    assert off.ask("For how many days was Pakistan's foreign minister in China?").refused
+    assert len(off.llm.prompts) == 1
+
+
+def test_a_draft_the_passages_do_not_hold_is_followed_by_the_pointed_answer(make_assistant):
+    later = _point_then_phrase("three-day visit", "Dar spent three days in China.")
+    replies = iter(["Dar spent a week in Beijing [1]."])  # the first draft: not in the sources
+
+    def reply(messages):
+        return next(replies, None) or later(messages)
+
+    bot = _retrieved(make_assistant, reply)
+    generation = bot.stream("For how many days was Pakistan's foreign minister in China?")
+    streamed = "".join(generation)
+    assert streamed == "Dar spent a week in Beijing [1].\n\nDar spent three days in China."
+    assert not generation.answer.refused and "three days" in generation.answer.text
