@@ -100,9 +100,11 @@ class Generation:
             return
         usage = usage_from(getattr(last, "raw", None))
         window = None
+        # Over retrieved passages the first answer is verified now: it may need a second look.
+        drafted = self.finish(raw) if r.second_look and not r.fixed else None
         if r.fixed and r.second_look and is_refusal(raw):
             looked = yield from self._look_again(messages, raw)
-        elif not r.fixed and r.second_look and self.finish(raw).refused:
+        elif drafted and drafted.refused:
             # Refused, or not held by the passages as written: point, then phrase.
             if not is_refusal(raw):
                 yield "\n\n"  # the draft was streamed; the answer from the sentence follows
@@ -116,7 +118,7 @@ class Generation:
             usage = usage + more
         r.timings["generate_s"] = time.perf_counter() - began
         began = time.perf_counter()
-        self.answer = self.finish(raw, window)
+        self.answer = drafted if drafted and not looked else self.finish(raw, window)
         r.timings["verify_s"] = time.perf_counter() - began
         self.answer.usage = usage
         if self.on_answer:
