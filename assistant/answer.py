@@ -7,13 +7,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from .ingest import sentences_between, split_sentences
+from .ingest import sentence_before, split_sentences
 from .prompts import Passage, build_messages, fill, load_prompt, numbered_sentences
 from .results import Answer, Citation, Usage
 from .verify import (
@@ -168,9 +169,8 @@ class Generation:
             return None
         passage, sentence = labels[label[0]]
         text = r.text_of(passage.doc_id)
-        before = sentences_between(text, max(0, sentence.start - 400), sentence.start)
-        start = before[-1].start if before else sentence.start
-        window = _window(passage, start, sentence.end, text)
+        before = sentence_before(text, sentence.start)
+        window = _window(passage, before.start if before else sentence.start, sentence.end, text)
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("phrase-system").strip()),
             ChatMessage(
@@ -190,18 +190,24 @@ class Generation:
 
     def _complete(self, messages: list[ChatMessage], max_tokens: int) -> tuple[str, Usage]:
         """The model's whole reply, not streamed to the reader."""
-        r = self.request
         text, last = "", None
+        with closing(self._responses(messages, max_tokens)) as responses:
+            for response in responses:
+                text += response.delta or ""
+                last = response
+        return text, usage_from(getattr(last, "raw", None))
+
+    def _responses(self, messages: list[ChatMessage], max_tokens: int) -> Iterator[Any]:
+        """The engine's responses, a token each, until it is done or the question cancelled."""
+        r = self.request
         stream = r.llm.stream_chat(messages, max_tokens=max_tokens, temperature=r.temperature)
         try:
             for response in stream:
                 if self._cancelled.is_set():
-                    break
-                text += response.delta or ""
-                last = response
+                    return
+                yield response
         finally:
-            getattr(stream, "close", lambda: None)()
-        return text, usage_from(getattr(last, "raw", None))
+            getattr(stream, "close", lambda: None)()  # stops the engine's generation
 
     def _best_passage(self) -> tuple[int, str] | None:
         """The number the model knows the best-ranked chunk by, and the chunk's text."""
@@ -221,12 +227,9 @@ class Generation:
         r = self.request
         refusal = load_prompt("refusal").strip()
         raw, sent, last = "", 0, None
-        stream = r.llm.stream_chat(messages, max_tokens=r.max_tokens, temperature=r.temperature)
-        try:
-            for response in stream:
-                if self._cancelled.is_set():
-                    log.info("cancelled after %d characters", len(raw))
-                    break
+        # closing: a reader that stops reading (a closed browser tab) stops the engine too.
+        with closing(self._responses(messages, r.max_tokens)) as responses:
+            for response in responses:
                 if response.delta:
                     if "first_token_s" not in r.timings:
                         r.timings["first_token_s"] = time.perf_counter() - began
@@ -235,9 +238,8 @@ class Generation:
                         yield raw[sent:]
                         sent = len(raw)
                 last = response
-        finally:
-            getattr(stream, "close", lambda: None)()  # stops the engine's generation
         if self._cancelled.is_set():
+            log.info("cancelled after %d characters", len(raw))
             return raw, last
         if sent < len(raw) and not (r.second_look and is_refusal(raw)):
             yield raw[sent:]

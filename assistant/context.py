@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from llama_index.core.schema import TextNode
 
-from .ingest import sentences_between
+from .ingest import sentence_before
 from .prompts import Passage, estimate_tokens
 
 
@@ -44,9 +44,9 @@ def retrieved_passages(
         text = text_of(doc_id)
         opening = text[start:end].lstrip()
         if start and _REFERS_BACK.match(opening):
-            before = sentences_between(text, max(0, start - 600), start)
-            if before and len(before[-1].text.split()) <= 60:
-                start = before[-1].start
+            before = sentence_before(text, start, reach=600)
+            if before and len(before.text.split()) <= 60:
+                start = before.start
         cost = estimate_tokens(text[start:end])
         if picked and used + cost > budget:
             continue  # a shorter chunk further down may still fit

@@ -151,6 +151,13 @@ def sentences_between(text: str, start: int, end: int) -> list[Span]:
     return out
 
 
+def sentence_before(text: str, offset: int, reach: int = 400) -> Span | None:
+    """The sentence (or its part) that ends at ``offset``, at most ``reach`` characters back:
+    where a sentence that refers back finds its subject. None at the document's start."""
+    before = sentences_between(text, max(0, offset - reach), offset)
+    return before[-1] if before else None
+
+
 def _add_span(spans: list[Span], text: str, start: int, end: int, offset: int) -> None:
     piece = text[start:end]
     stripped = piece.strip()

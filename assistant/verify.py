@@ -183,6 +183,23 @@ def find_support(
     echoed = words & anchors
     # The numbers the claim tells that the question did not: the answer.
     answered = {f for f in needed - facts(question) if f[0].isdigit()}
+    # What the question is about: its words less the kind of answer it asks for ("in which
+    # year"), and the names it states.
+    kind = _ASKS_NUMBER.search(question)
+    subject = anchors - set(tokenize(kind[0])) if kind else anchors
+    named = {f for f in facts(question) if not f[0].isdigit()}
+
+    def about_the_question(quote: _Candidate) -> bool:
+        """A quote giving the answer's numbers speaks of something the question names, in a
+        document naming every name it names: "signed on January 4" is not held by "the talks
+        were held on January 4", nor the Mersenne Twister's year by "after a year of
+        development, in February 1991" from Python's history."""
+        if not any(quote.holds(f) for f in answered):
+            return True
+        run = _document_run(text_of(quote.passage.doc_id))
+        return (not subject or bool(quote.words & subject)) and all(
+            f" {name} " in run for name in named
+        )
 
     def sound(quotes: list[_Candidate]) -> bool:
         texts = [q.span.text for q in quotes]
@@ -191,14 +208,7 @@ def find_support(
             and numbers_keep_their_words(claim, texts)
             and all(same_polarity(claim, text) for text in texts)
             and all(same_subjects(claim, text) for text in texts)
-            # A quote giving the answer's numbers speaks of something the question names:
-            # "signed on January 4" is not held by "the talks were held on January 4".
-            and not (
-                anchors
-                and any(
-                    not (q.words & anchors) and any(q.holds(f) for f in answered) for q in quotes
-                )
-            )
+            and all(about_the_question(q) for q in quotes)
         )
 
     candidates = _candidates(passages, text_of)

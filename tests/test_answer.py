@@ -111,6 +111,27 @@ def test_a_claim_that_gives_a_deed_to_the_wrong_name_is_unsupported():
     assert find_support("Dar visited China on January 3-5.", [_passage(visit)], text_of)
 
 
+def test_the_year_asked_for_comes_from_a_quote_about_what_was_asked():
+    history = "In February 1991, after just over a year of development, I posted it to USENET."
+    module = "The Mersenne Twister is one of the most tested random number generators."
+    asked = "In which year was the Mersenne Twister made Python's default generator?"
+    claim = "The Mersenne Twister was made Python's default generator in 1991."
+
+    def supports(module: str, history_heading: str) -> bool:
+        passages = [
+            _passage(module, title="random"),
+            _passage(history, doc_id="b.txt", title=history_heading),
+        ]
+        text_of = {"a.txt": module, "b.txt": history}.get
+        return bool(find_support(claim, passages, text_of, question=asked))
+
+    # Sharing only "year", the kind of answer asked, the history quote is about something else;
+    # under a heading naming Python it still never names the Mersenne Twister.
+    assert not supports(module, history_heading="History")
+    assert not supports(module, history_heading="General Python FAQ")
+    assert supports("Python's default generator is the Mersenne Twister since 1991.", "History")
+
+
 def test_a_paraphrase_is_supported_by_meaning_only_with_all_its_facts():
     quote = "The module's calendars begin the week on Monday, following the European convention."
     claim = "By default every week opens with Monday."
