@@ -168,6 +168,7 @@ class Generation:
             log.debug("pointed at no sentence: %r", pointed)
             return None
         passage, sentence = labels[label[0]]
+        log.debug("pointed at [%s]: %r", label[0], sentence.text)
         text = r.text_of(passage.doc_id)
         before = sentence_before(text, sentence.start)
         window = _window(passage, before.start if before else sentence.start, sentence.end, text)

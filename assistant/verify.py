@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .ingest import MONTHS, WEEKDAYS, Span, sentences_between, split_sentences
+from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, sentences_between, split_sentences
 from .prompts import Passage
 from .results import Citation
 from .retrieve import NUMBER_WORDS, normalize, tokenize
@@ -33,6 +33,7 @@ _REFUSAL = re.compile(
 # Numbers (with their digits as written) and names: capitalised words inside a sentence and
 # code identifiers (``lru_cache``, ``os.path``, ``len()``).
 _NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:[.,:]\d+)*")  # not the 3 of python3
+_CODE = re.compile(r"[._]|\(\)")  # which of the names below are code
 _NAME = re.compile(
     r"(?<![\w.])(?:[A-Za-z_]\w*(?:\.\w+)+|\w*_\w+|\w+\(\))"  # code: os.path, lru_cache, len()
     r"|(?<=[^.!?\s] )[A-Z]\w+(?:\s+[A-Z]\w+)*"  # capitalised inside a sentence: Ishaq Dar
@@ -188,23 +189,56 @@ def find_support(
     kind = _ASKS_NUMBER.search(question)
     subject = anchors - set(tokenize(kind[0])) if kind else anchors
     named = {f for f in facts(question) if not f[0].isdigit()}
+    code = {" ".join(tokenize(n)) for n in _NAME.findall(question) if _CODE.search(n)}
 
     def about_the_question(quote: _Candidate) -> bool:
         """A quote giving the answer's numbers speaks of something the question names, in a
         document naming every name it names: "signed on January 4" is not held by "the talks
         were held on January 4", nor the Mersenne Twister's year by "after a year of
-        development, in February 1991" from Python's history."""
+        development, in February 1991" from Python's history. The code the question names
+        (``gzip.open``) is in the quote or the sentence before it: gzip.open's level is not
+        the command line's "the default compression level is 6" further down its page."""
         if not any(quote.holds(f) for f in answered):
             return True
-        run = _document_run(text_of(quote.passage.doc_id))
+        text = text_of(quote.passage.doc_id)
+        run = _document_run(text)
+        if code:
+            before = sentence_before(text, quote.span.start)
+            near = f" {' '.join(tokenize(before.text if before else ''))} "
+            if not all(quote.holds(name) or f" {name} " in near for name in code):
+                return False
         return (not subject or bool(quote.words & subject)) and all(
             f" {name} " in run for name in named
         )
+
+    # The numbers and names the claim tells that the question did not ("Beijing will host…":
+    # a name that opens the claim too).
+    opening = " ".join(w for w in _WORD.findall(claim)[:1] if _is_name(w))
+    told = (needed | set(tokenize(opening))) - facts(question) - anchors
+    own_words = words - anchors - {w for f in told for w in f.split()}
+
+    def together(quotes: list[_Candidate]) -> bool:
+        """A quote apart from the others (another passage, not the sentence beside one) that
+        tells a number or name the question did not must also hold two of the claim's own
+        words: "Beijing will host the next round" is not held by a headline "Beijing hosts
+        the talks" and, paragraphs later, "the next round will be held in Islamabad"."""
+        for quote in quotes if len(quotes) > 1 else []:
+            apart = not any(
+                other.passage.node.node_id == quote.passage.node.node_id
+                or _beside(other, quote, text_of)
+                for other in quotes
+                if other is not quote
+            )
+            tells = any(quote.holds(f) for f in told)
+            if apart and tells and len(own_words & quote.words) < 2:
+                return False
+        return True
 
     def sound(quotes: list[_Candidate]) -> bool:
         texts = [q.span.text for q in quotes]
         return (
             not missing(quotes)
+            and together(quotes)
             and numbers_keep_their_words(claim, texts)
             and all(same_polarity(claim, text) for text in texts)
             and all(same_subjects(claim, text) for text in texts)

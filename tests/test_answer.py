@@ -18,13 +18,13 @@ def test_markers_are_parsed_in_all_their_forms():
     assert parse_markers("See [7].", highest=3) == ("See [7].", [])
 
 
-def _passage(text: str, doc_id: str = "a.txt", title: str = "", section: str = ""):
+def _passage(text: str, doc_id: str = "a.txt", title: str = "", section: str = "", start=0):
     from llama_index.core.schema import TextNode
 
     from assistant.prompts import Passage
 
-    metadata = {"doc_id": doc_id, "start": 0, "title": title, "section": section}
-    return Passage(1, TextNode(id_=doc_id, text=text, metadata=metadata))
+    metadata = {"doc_id": doc_id, "start": start, "title": title, "section": section}
+    return Passage(1, TextNode(id_=f"{doc_id}@{start}", text=text, metadata=metadata))
 
 
 def supported(claim: str, text: str, **kwargs) -> bool:
@@ -130,6 +130,38 @@ def test_the_year_asked_for_comes_from_a_quote_about_what_was_asked():
     assert not supports(module, history_heading="History")
     assert not supports(module, history_heading="General Python FAQ")
     assert supports("Python's default generator is the Mersenne Twister since 1991.", "History")
+
+
+def test_a_number_for_the_code_asked_about_comes_from_where_that_code_is_named():
+    text = (
+        "gzip.open(filename, mode='rb', compresslevel=9)\n\nOpen a gzip-compressed file.\n\n"
+        "Command Line Interface\n\nBy default, when you will execute the CLI, the default "
+        "compression level is 6."
+    )
+    asked = "What compression level does gzip.open use unless told otherwise?"
+
+    def supports(claim: str) -> bool:
+        return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=asked))
+
+    # The command line's level is on gzip.open's page, but not said of gzip.open.
+    assert not supports("gzip.open uses a compression level of 6 unless told otherwise.")
+    assert supports("gzip.open uses a compression level of 9 unless told otherwise.")
+
+
+def test_a_name_the_question_lacks_comes_with_what_it_did_there():
+    headline = "Beijing hosts foreign ministers' talks."
+    later = "The next round of the Strategic Dialogue will be held in Islamabad next year."
+    text = f"{headline}\n\nTrade grew.\n\n{later}"
+    passages = [_passage(later, start=text.index(later)), _passage(headline)]
+    asked = "Which of the two countries will host the next round of the dialogue?"
+
+    def supports(claim: str) -> bool:
+        return bool(find_support(claim, passages, {"a.txt": text}.get, question=asked))
+
+    # "Beijing" comes from a headline that says only that Beijing hosts something.
+    assert not supports("Beijing will host the next round of the dialogue.")
+    assert supports("Islamabad will host the next round of the dialogue next year.")
+    assert supports("The next round of the Strategic Dialogue will be held in Islamabad.")
 
 
 def test_a_paraphrase_is_supported_by_meaning_only_with_all_its_facts():
