@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
-from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.core.schema import NodeWithScore
 
+from .context import passage_at
 from .ingest import sentence_before, split_sentences
 from .prompts import Passage, build_messages, fill, load_prompt, numbered_sentences
 from .results import Answer, Citation, Usage
@@ -171,7 +172,8 @@ class Generation:
         log.debug("pointed at [%s]: %r", label[0], sentence.text)
         text = r.text_of(passage.doc_id)
         before = sentence_before(text, sentence.start)
-        window = _window(passage, before.start if before else sentence.start, sentence.end, text)
+        start = before.start if before else sentence.start
+        window = passage_at(passage.number, passage.node.metadata, start, sentence.end, text)
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("phrase-system").strip()),
             ChatMessage(
@@ -291,14 +293,3 @@ class Generation:
         ]
         answer.unsupported = verified.unsupported
         return answer
-
-
-def _window(passage: Passage, start: int, end: int, text: str) -> Passage:
-    """``text[start:end]`` of the passage's document, under the passage's number and heading."""
-    metadata = {k: v for k, v in passage.node.metadata.items() if k != "spans"}
-    node = TextNode(
-        id_=f"{passage.doc_id}@{start}-{end}",
-        text=text[start:end],
-        metadata={**metadata, "start": start, "end": end},
-    )
-    return Passage(passage.number, node)

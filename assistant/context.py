@@ -57,12 +57,18 @@ def retrieved_passages(
                 break
         else:
             picked.append((doc_id, [start, end], node.metadata))
-    passages = []
-    for number, (doc_id, (start, end), metadata) in enumerate(picked, 1):
-        node = TextNode(
-            id_=f"{doc_id}@{start}-{end}",
-            text=text_of(doc_id)[start:end],
-            metadata={**metadata, "start": start, "end": end},
-        )
-        passages.append(Passage(number, node))
-    return passages
+    return [
+        passage_at(number, metadata, start, end, text_of(doc_id))
+        for number, (doc_id, (start, end), metadata) in enumerate(picked, 1)
+    ]
+
+
+def passage_at(number: int, metadata: dict, start: int, end: int, text: str) -> Passage:
+    """``text[start:end]`` of the document ``metadata`` describes (its title and heading
+    path), as passage ``number``; offsets stay exact, so citations resolve as for chunks."""
+    node = TextNode(
+        id_=f"{metadata['doc_id']}@{start}-{end}",
+        text=text[start:end],
+        metadata={**metadata, "start": start, "end": end},
+    )
+    return Passage(number, node)

@@ -46,11 +46,14 @@ class Passage:
 
     @property
     def spans(self) -> list[tuple[int, int]]:
-        """Where the passage's text lies in its document (several spans for joined windows)."""
-        if "spans" in self.node.metadata:
-            return self.node.metadata["spans"]
+        """Where the passage's text lies in its document."""
         start = int(self.node.metadata["start"])
         return [(start, start + len(self.node.get_content()))]
+
+    def sentences(self, text_of: Callable[[str], str]) -> list[Span]:
+        """The passage's sentences, located in its document's text."""
+        text = text_of(self.doc_id)
+        return [s for lo, hi in self.spans for s in sentences_between(text, lo, hi)]
 
 
 def estimate_tokens(text: str) -> int:
@@ -101,9 +104,7 @@ def numbered_sentences(
     blocks, labels = [], {}
     for p in passages:
         lines = [f"Source [{p.number}]: {p.heading}"]
-        text = text_of(p.doc_id)
-        spans = [s for lo, hi in p.spans for s in sentences_between(text, lo, hi)]
-        for k, span in enumerate(spans, 1):
+        for k, span in enumerate(p.sentences(text_of), 1):
             labels[f"{p.number}.{k}"] = (p, span)
             lines.append(f"[{p.number}.{k}] {span.text}")
         blocks.append("\n".join(lines))

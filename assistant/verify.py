@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, sentences_between, split_sentences
+from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, split_sentences
 from .prompts import Passage
 from .results import Citation
 from .retrieve import NUMBER_WORDS, normalize, tokenize
@@ -134,13 +134,11 @@ class _Candidate:
 def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[_Candidate]:
     out = []
     for passage in passages:
-        doc_text = text_of(passage.doc_id)
         heading = tokenize(passage.heading)
-        for lo, hi in passage.spans:
-            for span in sentences_between(doc_text, lo, hi):
-                tokens = tokenize(span.text)
-                runs = (" ".join(tokens), " ".join(heading))
-                out.append(_Candidate(passage, span, frozenset(heading + tokens), runs))
+        for span in passage.sentences(text_of):
+            tokens = tokenize(span.text)
+            runs = (" ".join(tokens), " ".join(heading))
+            out.append(_Candidate(passage, span, frozenset(heading + tokens), runs))
     return out
 
 
