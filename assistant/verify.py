@@ -165,7 +165,8 @@ def find_support(
     if not words:
         return []
     needed = facts(claim)
-    asked = facts(question) & needed  # may stand anywhere in a quote's document
+    stated = facts(question)
+    asked = stated & needed  # may stand anywhere in a quote's document
 
     def missing(quotes: list[_Candidate]) -> set[str]:
         return {
@@ -181,12 +182,12 @@ def find_support(
     anchors = set(tokenize(question))
     echoed = words & anchors
     # The numbers the claim tells that the question did not: the answer.
-    answered = {f for f in needed - facts(question) if f[0].isdigit()}
+    answered = {f for f in needed - stated if f[0].isdigit()}
     # What the question is about: its words less the kind of answer it asks for ("in which
     # year"), and the names it states.
     kind = _ASKS_NUMBER.search(question)
     subject = anchors - set(tokenize(kind[0])) if kind else anchors
-    named = {f for f in facts(question) if not f[0].isdigit()}
+    named = {f for f in stated if not f[0].isdigit()}
     code = {" ".join(tokenize(n)) for n in _NAME.findall(question) if _CODE.search(n)}
 
     def about_the_question(quote: _Candidate) -> bool:
@@ -212,7 +213,7 @@ def find_support(
     # The numbers and names the claim tells that the question did not ("Beijing will host…":
     # a name that opens the claim too).
     opening = " ".join(w for w in _WORD.findall(claim)[:1] if _is_name(w))
-    told = (needed | set(tokenize(opening))) - facts(question) - anchors
+    told = (needed | set(tokenize(opening))) - stated - anchors
     own_words = words - anchors - {w for f in told for w in f.split()}
 
     def together(quotes: list[_Candidate]) -> bool:
@@ -220,7 +221,9 @@ def find_support(
         tells a number or name the question did not must also hold two of the claim's own
         words: "Beijing will host the next round" is not held by a headline "Beijing hosts
         the talks" and, paragraphs later, "the next round will be held in Islamabad"."""
-        for quote in quotes if len(quotes) > 1 else []:
+        if len(quotes) < 2:
+            return True
+        for quote in quotes:
             apart = not any(
                 other.passage.node.node_id == quote.passage.node.node_id
                 or _beside(other, quote, text_of)
