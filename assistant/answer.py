@@ -18,6 +18,7 @@ from .context import passage_at
 from .ingest import sentence_before, split_sentences
 from .prompts import Passage, build_messages, fill, load_prompt, numbered_sentences
 from .results import Answer, Citation, Usage
+from .retrieve import tokenize
 from .verify import (
     SupportRules,
     about_what_was_asked,
@@ -47,7 +48,8 @@ class Request:
     temperature: float = 0.0
     rules: SupportRules = field(default_factory=SupportRules)  # what verification asks
     asked: str = ""  # what the user typed
-    second_look: bool = True  # a refusal is asked to look again once
+    second_look: bool = True  # a refusal or an unheld answer looks again (see Settings)
+    point_among: int = 4  # over the whole collection, the chunks the model may point into
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -101,27 +103,27 @@ class Generation:
         if self._cancelled.is_set():
             return
         usage = usage_from(getattr(last, "raw", None))
-        window = None
-        # Over retrieved passages the first answer is verified now: it may need a second look.
-        drafted = self.finish(raw) if r.second_look and not r.fixed else None
-        if r.fixed and r.second_look and is_refusal(raw):
+        # Verified now, not at the end: a refusal, or an answer the passages do not hold as
+        # written, gets a second look.
+        answer = self.finish(raw) if r.second_look else None
+        if answer and answer.refused and r.fixed and is_refusal(raw):
             looked = yield from self._look_again(messages, raw)
-        elif drafted and drafted.refused:
-            # Refused, or not held by the passages as written: point, then phrase.
+            if looked and not self._cancelled.is_set():
+                raw, more, _ = looked
+                usage = usage + more
+                answer = self.finish(raw)
+        if answer and answer.refused and not self._cancelled.is_set():
             if not is_refusal(raw):
                 yield "\n\n"  # the draft was streamed; the answer from the sentence follows
-            looked = yield from self._point_and_phrase()
-        else:
-            looked = None
+            pointed = yield from self._point_and_phrase()
+            if pointed and not self._cancelled.is_set():
+                raw, more, window = pointed
+                usage = usage + more
+                answer = self.finish(raw, window)
         if self._cancelled.is_set():
             return
-        if looked:
-            raw, more, window = looked
-            usage = usage + more
-        r.timings["generate_s"] = time.perf_counter() - began
-        began = time.perf_counter()
-        self.answer = drafted if drafted and not looked else self.finish(raw, window)
-        r.timings["verify_s"] = time.perf_counter() - began
+        self.answer = answer or self.finish(raw)
+        r.timings["generate_s"] = time.perf_counter() - began - r.timings["verify_s"]
         self.answer.usage = usage
         if self.on_answer:
             self.on_answer(self.answer)
@@ -153,7 +155,10 @@ class Generation:
         reliably, and answering from two sentences it no longer refuses (measured, README).
         Returns (text, usage, the passage it is verified against), or None."""
         r = self.request
-        listing, labels = numbered_sentences(r.passages, r.text_of)
+        # Over the whole collection, the passages holding the best-ranked chunks: a listing
+        # of every sentence would take the model far longer to read.
+        among = self._ranked_passages(r.point_among) if r.fixed else r.passages
+        listing, labels = numbered_sentences(among, r.text_of)
         pointed, usage = self._complete(
             [
                 ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("pick-system").strip()),
@@ -174,6 +179,11 @@ class Generation:
         before = sentence_before(text, sentence.start)
         start = before.start if before else sentence.start
         window = passage_at(passage.number, passage.node.metadata, start, sentence.end, text)
+        if not set(tokenize(window.node.get_content())) & set(tokenize(r.question)):
+            # A sentence sharing no word with the question is no answer to it: the model
+            # pointed at a dateline ("Wednesday, January 7, 2026") for a launch date.
+            log.debug("the sentence pointed at shares no word with the question")
+            return None
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("phrase-system").strip()),
             ChatMessage(
@@ -212,17 +222,27 @@ class Generation:
         finally:
             getattr(stream, "close", lambda: None)()  # stops the engine's generation
 
-    def _best_passage(self) -> tuple[int, str] | None:
-        """The number the model knows the best-ranked chunk by, and the chunk's text."""
+    def _ranked_passages(self, k: int) -> list[Passage]:
+        """The passages holding the ``k`` best-ranked chunks, best first."""
         r = self.request
-        for hit in r.retrieved[:1]:
+        found: list[Passage] = []
+        for hit in r.retrieved[:k]:
             start = int(hit.node.metadata.get("start", 0))
             for p in r.passages:
                 if p.doc_id == hit.node.metadata.get("doc_id") and any(
                     lo <= start < hi for lo, hi in p.spans
                 ):
-                    return p.number, hit.node.get_content().strip()
-        return None
+                    if p not in found:
+                        found.append(p)
+                    break
+        return found
+
+    def _best_passage(self) -> tuple[int, str] | None:
+        """The number the model knows the best-ranked chunk by, and the chunk's text."""
+        best = self._ranked_passages(1)
+        if not best:
+            return None
+        return best[0].number, self.request.retrieved[0].node.get_content().strip()
 
     def _stream(self, messages, began: float):
         """Yield the model's text as it comes, except while it may still be the refusal
@@ -251,6 +271,14 @@ class Generation:
     def finish(self, raw: str, window: Passage | None = None) -> Answer:
         """Verify the model's text into an :class:`Answer`: against the passages it saw, or
         against ``window`` alone when it answered from that."""
+        r = self.request
+        began = time.perf_counter()
+        try:
+            return self._verified(raw, window)
+        finally:
+            r.timings["verify_s"] = r.timings.get("verify_s", 0.0) + time.perf_counter() - began
+
+    def _verified(self, raw: str, window: Passage | None) -> Answer:
         r = self.request
         ranked = [Passage(0, hit.node) for hit in r.retrieved]
         asked = r.asked or r.question

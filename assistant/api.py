@@ -321,6 +321,7 @@ class Assistant:
                 ),
                 asked=asked,
                 second_look=s.second_look,
+                point_among=s.top_k,
                 timings=timings,
             ),
             release=self._free_slot,

@@ -191,12 +191,12 @@ class Settings(BaseSettings):
     )
     second_look: bool = Field(
         True,
-        description="When the model refuses (or, over retrieved passages, answers what they "
-        "do not hold), look again: over the whole collection, ask once more with the "
-        "best-ranked passage beside the question; over retrieved passages, have the model "
-        "point at the sentence that answers, then answer from it and the sentence before "
-        "(verified against those two alone). Costs one or two more generations on such "
-        "questions.",
+        description="When the model refuses, or answers what the sources do not hold, look "
+        "again: over the whole collection a refusal is first asked once more with the "
+        "best-ranked passage beside the question; then the model points at the sentence that "
+        "answers (among the retrieved passages, or the top_k best-ranked chunks of the whole "
+        "collection) and answers from it and the sentence before (verified against those two "
+        "alone). Costs one to three more generations on such questions.",
     )
     save_conversations: bool = Field(
         True,

@@ -235,12 +235,15 @@ def find_support(
                 return False
         return True
 
+    how_many = _HOW_MANY.search(question)
+    counted = (tokenize(how_many[1]) or [""])[-1] if how_many else ""
+
     def sound(quotes: list[_Candidate]) -> bool:
         texts = [q.span.text for q in quotes]
         return (
             not missing(quotes)
             and together(quotes)
-            and numbers_keep_their_words(claim, texts)
+            and numbers_keep_their_words(claim, texts, counted=counted)
             and all(same_polarity(claim, text) for text in texts)
             and all(same_subjects(claim, text) for text in texts)
             and all(about_the_question(q) for q in quotes)
@@ -421,11 +424,15 @@ def same_subjects(claim: str, quote: str) -> bool:
     return True
 
 
-def numbers_keep_their_words(claim: str, quotes: Sequence[str], reach: int = 4) -> bool:
+def numbers_keep_their_words(
+    claim: str, quotes: Sequence[str], reach: int = 4, counted: str = ""
+) -> bool:
     """Each number of the claim stands, in some quote, within ``reach`` words of the word
     after it in the claim (its unit), wherever the quotes use that word at all: "four days"
     is not held by a quote saying "a three-day visit … on January 4", but "9" in "level 9
-    unless told" is held by "compresslevel=9" (the quotes never say "unless")."""
+    unless told" is held by "compresslevel=9" (the quotes never say "unless"). The unit a
+    "how many" question counts (``counted``, stemmed) is needed beside the number even when
+    no quote uses it: "up to 4 disks" is not held by "more than 4 GiB"."""
     claim_tokens = tokenize(claim)
     stated = facts(claim)  # not "the two ministers": loose number words are not checked
     quote_tokens = [tokenize(q) for q in quotes]
@@ -434,7 +441,9 @@ def numbers_keep_their_words(claim: str, quotes: Sequence[str], reach: int = 4) 
         if not token[0].isdigit() or token not in stated:
             continue
         neighbours = {  # the unit after it: "four days", "32 bytes"
-            t for t in claim_tokens[i + 1 : i + 2] if not t[0].isdigit() and t in vocabulary
+            t
+            for t in claim_tokens[i + 1 : i + 2]
+            if not t[0].isdigit() and (t in vocabulary or t == counted)
         }
         if neighbours and not any(
             tokens[j] == token and neighbours & set(tokens[max(0, j - reach) : j + reach + 1])
@@ -467,9 +476,12 @@ def about_what_was_asked(
 
 def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     """False when the question asks for a number (how many, which year, …) and no claim
-    states one, asks "how many days" and no claim speaks of days, or asks for a date and no
-    claim names a month: the answer talks about something else."""
+    states one, asks "how many days" and no claim speaks of days, asks for a date and no
+    claim names a month, or asks who (or for names) and no claim names anyone the question
+    does not: the answer talks about something else."""
     text = " ".join(claims)
+    if _ASKS_NAME.search(question) and not names_beyond(question, claims):
+        return False
     if _ASKS_DATE.search(question) and not _DATE.search(text):
         return False
     unit = _HOW_MANY.search(question)
@@ -480,6 +492,24 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
         return True
     words = {w for claim in claims for w in re.findall(r"[a-z]+", claim.lower())}
     return any(_NUMBER.search(claim) for claim in claims) or bool(words & _COUNTS)
+
+
+def names_beyond(question: str, claims: Sequence[str]) -> set[str]:
+    """The capitalised names of ``claims`` (tokenized) that ``question`` does not state:
+    "Pakistani astronauts are expected to enter the China Space Station" names no one new."""
+    asked = set(tokenize(question))
+
+    def new(token: str) -> bool:  # "Pakistan" is no new name when "Pakistani" was asked
+        return not any(a.startswith(token) or token.startswith(a) for a in asked if len(a) > 3)
+
+    return {
+        token
+        for claim in claims
+        for word in _WORD.findall(claim)
+        if _is_name(word)
+        for token in tokenize(word)
+        if new(token)
+    }
 
 
 def counts_the_unit(unit: str, claims: Sequence[str]) -> bool:
@@ -502,6 +532,7 @@ _HOW_MANY = re.compile(
     re.IGNORECASE,
 )
 _LOOSE_UNITS = ("times", "ways", "kinds", "types")
+_ASKS_NAME = re.compile(r"^\W*(?:who|whom)\b|\bwhat (?:is|are|was|were) the names? of\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
 _MONTHS = MONTHS.lower().split("|")
 _WEEKDAYS = WEEKDAYS.lower().split("|")

@@ -5,8 +5,15 @@ import re
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B
 
+from assistant.config import Settings
 from assistant.errors import QuestionError
-from assistant.verify import SupportRules, find_support, is_refusal, parse_markers
+from assistant.verify import (
+    SupportRules,
+    answers_the_kind_asked,
+    find_support,
+    is_refusal,
+    parse_markers,
+)
 
 
 def test_markers_are_parsed_in_all_their_forms():
@@ -249,9 +256,10 @@ def test_a_model_refusal_is_passed_on_after_one_second_look(make_assistant):
     generation = bot.stream("Who won the 2022 World Cup?")
     assert list(generation) == []  # the refusal is not streamed: the answer says it
     assert generation.answer.refused and generation.answer.citations == []
-    first, second = bot.llm.prompts
+    first, second, pointing = bot.llm.prompts
     assert second[:2] == first  # the same conversation, so the engine's cache serves it
     assert "Read the sources again" in second[-1].content
+    assert "one numbered sentence a line" in pointing[-1].content  # pointed at none: refused
 
 
 def test_a_refusal_the_sources_answer_is_answered_on_the_second_look(make_assistant):
@@ -290,7 +298,8 @@ def test_a_small_collection_is_a_fixed_context_so_the_prompt_prefix_never_change
     bot = make_assistant()
     bot.ask("Who co-chaired the dialogue?")
     bot.ask("Where will the next round be held?")
-    first, second = [prompt for prompt in bot.llm.prompts if len(prompt) == 2]  # not 2nd looks
+    drafts = [p for p in bot.llm.prompts if len(p) == 2 and "Sources:" in p[0].content]
+    first, second = drafts  # not the second looks, nor the pointing at a sentence
     assert first[0].content == second[0].content  # byte-identical system prompt
     assert "co-chaired on January 4" in first[0].content  # from article A
     assert "held in Islamabad next year" in first[0].content  # from article B
@@ -336,8 +345,8 @@ def test_a_quoted_answer_to_another_question_is_a_refusal(make_assistant):
     space = "The two sides agreed to pursue peaceful space exploration [{n}]."
 
     def reply(messages):
-        n = re.search(r"\[(\d+)\][^\[]*space exploration", messages[0].content, re.S)[1]
-        return space.format(n=n)
+        n = re.search(r"\[(\d+)\][^\[]*space exploration", messages[0].content, re.S)
+        return space.format(n=n[1]) if n else "none"  # "none": points at no sentence
 
     from assistant.config import Settings
 
@@ -475,3 +484,66 @@ def test_a_draft_the_passages_do_not_hold_is_followed_by_the_pointed_answer(make
     streamed = "".join(generation)
     assert streamed == "Dar spent a week in Beijing [1].\n\nDar spent three days in China."
     assert not generation.answer.refused and "three days" in generation.answer.text
+
+
+def test_over_the_whole_collection_a_refusal_points_into_the_best_ranked_chunks(make_assistant):
+    bot = make_assistant(
+        reply=_point_then_phrase("three-day visit", "Dar spent three days in China."),
+        settings=Settings(top_k=2),
+    )
+    answer = bot.ask("For how many days was Pakistan's foreign minister in China?")
+    assert not answer.refused, answer.unsupported
+    assert "three-day visit to China from January 3 to 5" in answer.citations[0].quote
+    draft, look_again, pointing, phrasing = bot.llm.prompts
+    sources = pointing[-1].content.count("Source [")
+    assert 1 <= sources <= 2 < len(bot.planner.fixed)  # not every chunk of the collection
+
+
+def test_over_the_whole_collection_a_draft_the_sources_do_not_hold_is_pointed_again(
+    make_assistant,
+):
+    later = _point_then_phrase("three-day visit", "Dar spent three days in China.")
+    replies = iter(["Dar spent a week in Beijing [1]."])
+
+    def reply(messages):
+        return next(replies, None) or later(messages)
+
+    bot = make_assistant(reply=reply)
+    generation = bot.stream("For how many days was Pakistan's foreign minister in China?")
+    streamed = "".join(generation)
+    assert streamed == "Dar spent a week in Beijing [1].\n\nDar spent three days in China."
+    assert not generation.answer.refused and "three days" in generation.answer.text
+    assert len(bot.llm.prompts) == 3  # a wrong draft is not asked to look again first
+
+
+def test_a_pointed_sentence_sharing_no_word_with_the_question_answers_nothing(make_assistant):
+    question = "On what date did the first Pakistani astronaut launch to the China Space Station?"
+    bot = make_assistant(
+        reply=_point_then_phrase(
+            "Wednesday, January 7, 2026",
+            "The first Pakistani astronaut launched to the China Space Station on January 7.",
+        )
+    )
+    answer = bot.ask(question)
+    assert answer.refused
+    pointing = bot.llm.prompts[-1]
+    assert "] Wednesday, January 7, 2026" in pointing[-1].content  # it was offered, and taken
+    assert not any(p[-1].content.startswith("From ") for p in bot.llm.prompts)  # not phrased
+
+
+def test_a_question_asking_who_needs_a_name_it_does_not_state():
+    asks = "What are the names of the Pakistani astronauts expected to enter the station?"
+    assert not answers_the_kind_asked(asks, ["Pakistan astronauts are expected to enter it."])
+    assert not answers_the_kind_asked("Who represented China?", ["China represented China."])
+    assert answers_the_kind_asked("Who represented China?", ["Wang Yi represented China."])
+    assert answers_the_kind_asked("Which country welcomed it?", ["China welcomed it."])
+
+
+def test_a_count_of_what_the_question_asks_about_needs_that_word_beside_the_number():
+    text = "It can handle ZIP files that are more than 4 GiB in size."
+    passages = [_passage(text, title="zipfile")]
+    question = "How many disks can a multi-disk ZIP file span in zipfile?"
+    claim = "A multi-disk ZIP file can span up to 4 disks."
+    assert not find_support(claim, passages, lambda _: text, question=question)
+    assert find_support("ZIP files can be more than 4 GiB in size.", passages, lambda _: text,
+                        question="How large can ZIP files be?")  # fmt: skip
