@@ -235,8 +235,7 @@ def find_support(
                 return False
         return True
 
-    how_many = _HOW_MANY.search(question)
-    counted = (tokenize(how_many[1]) or [""])[-1] if how_many else ""
+    counted = counted_unit(question, loose=True)
 
     def sound(quotes: list[_Candidate]) -> bool:
         texts = [q.span.text for q in quotes]
@@ -484,9 +483,8 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
         return False
     if _ASKS_DATE.search(question) and not _DATE.search(text):
         return False
-    unit = _HOW_MANY.search(question)
-    counted = tokenize(unit.group(1)) if unit and unit.group(1).lower() not in _LOOSE_UNITS else []
-    if counted and not counts_the_unit(counted[-1], claims):
+    counted = counted_unit(question)
+    if counted and not counts_the_unit(counted, claims):
         return False
     if not _ASKS_NUMBER.search(question):
         return True
@@ -510,6 +508,15 @@ def names_beyond(question: str, claims: Sequence[str]) -> set[str]:
         for token in tokenize(word)
         if new(token)
     }
+
+
+def counted_unit(question: str, loose: bool = False) -> str:
+    """What a "how many" question counts, stemmed ("days"), or "" for any other question;
+    "times", "ways", "kinds" and "types" only when ``loose``."""
+    found = _HOW_MANY.search(question)
+    if not found or (not loose and found[1].lower() in _LOOSE_UNITS):
+        return ""
+    return (tokenize(found[1]) or [""])[-1]
 
 
 def counts_the_unit(unit: str, claims: Sequence[str]) -> bool:
