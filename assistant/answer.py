@@ -50,6 +50,7 @@ class Request:
     asked: str = ""  # what the user typed
     second_look: bool = True  # a refusal or an unheld answer looks again (see Settings)
     point_among: int = 4  # over the whole collection, the chunks the model may point into
+    pointing: list[Passage] | None = None  # else what it points into (default: the passages)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -156,8 +157,13 @@ class Generation:
         Returns (text, usage, the passage it is verified against), or None."""
         r = self.request
         # Over the whole collection, the passages holding the best-ranked chunks: a listing
-        # of every sentence would take the model far longer to read.
-        among = self._ranked_passages(r.point_among) if r.fixed else r.passages
+        # of every sentence would take the model far longer to read. Over retrieved chunks,
+        # the passages and the chunks ranked just below them: the answer is often one rank
+        # short of the budget.
+        if r.fixed:
+            among = self._ranked_passages(r.point_among)
+        else:
+            among = r.pointing or r.passages
         listing, labels = numbered_sentences(among, r.text_of)
         pointed, usage = self._complete(
             [
@@ -301,7 +307,8 @@ class Generation:
         if not verified.citations:
             answer.unsupported = verified.unsupported
             return answer  # nothing the model said is in the sources: do not pass it on
-        if quotes_only_unretrieved(verified, ranked):
+        # (A window pointed at lies in the best-ranked chunks already.)
+        if not window and quotes_only_unretrieved(verified, ranked):
             log.debug("refused: every quote lies outside the retrieved passages")
             return answer  # true, and quoted, but not about what was asked
         supported = [c for c in verified.claims if c not in verified.unsupported]

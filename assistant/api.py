@@ -322,6 +322,7 @@ class Assistant:
                 asked=asked,
                 second_look=s.second_look,
                 point_among=s.top_k,
+                pointing=plan.pointing,
                 timings=timings,
             ),
             release=self._free_slot,

@@ -160,6 +160,17 @@ class Settings(BaseSettings):
         description="Token budget for the retrieved passages (whole chunks, best first), used "
         "when the collection is larger than full_context_tokens.",
     )
+    point_extra_chunks: int = Field(
+        2,
+        ge=0,
+        description="When the model refuses over retrieved chunks and points at the answering "
+        "sentence, it may also point into this many chunks ranked just below top_k.",
+    )
+    point_extra_tokens: int = Field(
+        300,
+        ge=0,
+        description="Tokens beyond context_tokens the sentences it points among may take.",
+    )
     chunk_words: int = Field(
         110, ge=20, le=180, description="Most words in a chunk (the embedder reads 256 pieces)."
     )
@@ -194,9 +205,10 @@ class Settings(BaseSettings):
         description="When the model refuses, or answers what the sources do not hold, look "
         "again: over the whole collection a refusal is first asked once more with the "
         "best-ranked passage beside the question; then the model points at the sentence that "
-        "answers (among the retrieved passages, or the top_k best-ranked chunks of the whole "
-        "collection) and answers from it and the sentence before (verified against those two "
-        "alone). Costs one to three more generations on such questions.",
+        "answers (among the retrieved passages and point_extra_chunks more, or the top_k "
+        "best-ranked chunks of the whole collection) and answers from it and the sentence "
+        "before (verified against those two alone). Costs one to three more generations on "
+        "such questions.",
     )
     save_conversations: bool = Field(
         True,

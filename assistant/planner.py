@@ -20,6 +20,9 @@ class Plan:
     retrieved: list[NodeWithScore]  # best first
     passages: list[Passage]  # numbered, as the model sees them
     fixed: bool  # the whole collection, the same for every question
+    # Over retrieved chunks, what the model may point into when it refuses: the passages
+    # again, and below them chunks ranked just under the budget.
+    pointing: list[Passage] | None = None
 
 
 class ContextPlanner:
@@ -63,6 +66,9 @@ class ContextPlanner:
             floor = 0.75 * (retrieved[-1].score or 0.0) if retrieved else 0.0
             related = retrieved + [h for h in found[len(retrieved) :] if (h.score or 0) >= floor]
             return Plan(related, self.fixed, fixed=True)
+        s = self.settings
         nodes = [hit.node for hit in retrieved]
-        passages = retrieved_passages(nodes, self.text_of, self.settings.context_tokens)
-        return Plan(retrieved, passages, fixed=False)
+        passages = retrieved_passages(nodes, self.text_of, s.context_tokens)
+        wider = [hit.node for hit in found[: s.top_k + s.point_extra_chunks]]
+        pointing = retrieved_passages(wider, self.text_of, s.context_tokens + s.point_extra_tokens)
+        return Plan(retrieved, passages, fixed=False, pointing=pointing)

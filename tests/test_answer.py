@@ -450,6 +450,37 @@ def test_a_refusal_over_retrieved_passages_is_answered_from_the_sentence_it_poin
     assert "Gwadar" not in phrasing[-1].content  # only the sentence and the one before it
 
 
+def test_a_refusal_points_also_into_chunks_ranked_just_below_the_budget(make_assistant, tmp_path):
+    # On real pages the answer often sits in the chunk ranked one short of the budget
+    # ("Python uses the Mersenne Twister as the core generator", ranked fifth).
+    corpus = tmp_path / "harbour"
+    corpus.mkdir()
+    (corpus / "parade.txt").write_text(
+        "The Harbour Parade\n\n"
+        + "The harbour parade is the town's lantern parade. " * 6
+        + "\n\nThe lantern parade of the harbour draws crowds from the whole coast each year."
+        + " Families walk beside the boats and sing.\n\n"
+        + "Tickets for it cost twelve dollars for adults, and children go free of charge.\n"
+    )
+    question = "How much does a ticket for the harbour lantern parade cost?"
+    reply = _point_then_phrase("twelve dollars", "A ticket costs twelve dollars.")
+    narrow = dict(top_k=1, context_tokens=50, chunk_words=20, point_extra_tokens=400)
+    bot = make_assistant(
+        reply=reply, corpus_dir=corpus,
+        settings=Settings(full_context_tokens=0, point_extra_chunks=3, **narrow),
+    )  # fmt: skip
+    answer = bot.ask(question)
+    draft, pointing, _ = bot.llm.prompts
+    assert "twelve dollars" not in draft[0].content  # the model did not read it
+    assert "twelve dollars" in pointing[-1].content
+    assert not answer.refused and "twelve dollars" in answer.text, answer.unsupported
+    unwidened = make_assistant(
+        reply=reply, corpus_dir=corpus,
+        settings=Settings(full_context_tokens=0, point_extra_chunks=0, **narrow),
+    )  # fmt: skip
+    assert unwidened.ask(question).refused
+
+
 def test_an_answer_from_a_pointed_sentence_is_held_by_that_sentence_alone(make_assistant):
     # "Islamabad" is in the retrieved passages, but not in the sentence pointed at.
     bot = _retrieved(
