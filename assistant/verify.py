@@ -245,6 +245,7 @@ def find_support(
             and numbers_keep_their_words(claim, texts, counted=counted)
             and all(same_polarity(claim, text) for text in texts)
             and all(same_subjects(claim, text) for text in texts)
+            and all(keeps_its_affiliations(claim, text) for text in texts)
             and all(about_the_question(q) for q in quotes)
         )
 
@@ -419,6 +420,66 @@ def same_subjects(claim: str, quote: str) -> bool:
     for subject, verb in _subject_verbs(claim):
         subjects = _subjects_of(quote, verb)
         if subjects and not any(names & subject for names in subjects):
+            return False
+    return True
+
+
+# Verbs that make their subject one of what follows them: "Wang Yi led Pakistan's side".
+_SPEAKS_FOR = frozenset("led headed represented chaired co-chaired".split())
+_TITLES = frozenset(
+    "Minister Secretary President Premier Chancellor Chairman Chair Director Governor "
+    "Ambassador Envoy Chief Deputy Head Commander General Mayor Spokesperson Adviser".split()
+)
+_DEMONYM = re.compile(r"(?<!man)(?:ese|an|ish|i|ch)$")  # Chinese, Pakistani, not Chairman
+
+
+def _owner(word: str) -> str:
+    return re.sub(r"['’]s$", "", word)
+
+
+def _affiliation(words: list[str], first: int) -> str:
+    """Whose a person named at ``words[first]`` is, by the titles before the name: "Pakistan"
+    for "Pakistan’s Deputy Prime Minister and Foreign Minister Ishaq Dar", "Chinese" for
+    "Chinese Foreign Minister Wang Yi"; "" when the sentence does not say."""
+    k = first - 1
+    while k >= 0:
+        word = words[k]
+        if word == "and" and k > 0 and words[k - 1] in _TITLES:
+            k -= 1
+            continue
+        if not _is_name(word):
+            break
+        if _owner(word) != word:
+            return _owner(word)
+        k -= 1
+    start = words[k + 1] if k + 1 < first else ""
+    return start if _DEMONYM.search(start) and start not in _TITLES else ""
+
+
+def keeps_its_affiliations(claim: str, quote: str) -> bool:
+    """False when the claim has a person lead, represent or be of a side the quote gives to
+    another: "Wang Yi led Pakistan's side" (or "Ishaq Dar is China's foreign minister") is
+    not held by "co-chaired by Chinese Foreign Minister Wang
+    Yi and Pakistan’s Deputy Prime Minister and Foreign Minister Ishaq Dar"."""
+    words = _WORD.findall(claim)
+    quoted = _WORD.findall(quote)
+    for i, verb in enumerate(words):
+        copula = verb in ("is", "was")  # "Ishaq Dar is China's foreign minister"
+        if verb.lower() not in _SPEAKS_FOR and not copula:
+            continue
+        person = _subject_before(words, i)
+        side = next((w for w in words[i + 1 : i + 3] if w.lower() not in ("the", "a")), "")
+        if not person or not _is_name(side) or set(tokenize(side)) & person:
+            continue
+        if copula and _owner(side) == side:
+            continue
+        at = next((k for k, w in enumerate(quoted) if set(tokenize(w)) & person), None)
+        if at is None:
+            continue
+        while at > 0 and set(tokenize(quoted[at - 1])) & person:
+            at -= 1  # the name's first word: Wang of Wang Yi
+        owner = _affiliation(quoted, at)
+        if owner and owner[:4].lower() != _owner(side)[:4].lower():
             return False
     return True
 

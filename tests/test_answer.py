@@ -118,6 +118,20 @@ def test_a_claim_that_gives_a_deed_to_the_wrong_name_is_unsupported():
     assert find_support("Dar visited China on January 3-5.", [_passage(visit)], text_of)
 
 
+def test_a_person_leads_only_the_side_the_quote_gives_them():
+    quote = (
+        "The talks were co-chaired by Chinese Foreign Minister Wang Yi and Pakistan’s Deputy "
+        "Prime Minister and Foreign Minister Mohammad Ishaq Dar, during Dar’s visit to China."
+    )
+    assert not supported("Wang Yi led Pakistan's side at the talks.", quote)
+    assert not supported("Ishaq Dar represented China at the talks.", quote)
+    assert supported("Ishaq Dar led Pakistan's side at the talks.", quote)
+    assert supported("Wang Yi represented China at the talks.", quote)
+    assert supported("Pakistan's Foreign Minister met Wang Yi in China.", quote)
+    assert not supported("Ishaq Dar is China's foreign minister.", quote)
+    assert supported("Ishaq Dar is Pakistan's foreign minister.", quote)
+
+
 def test_the_year_asked_for_comes_from_a_quote_about_what_was_asked():
     history = "In February 1991, after just over a year of development, I posted it to USENET."
     module = "The Mersenne Twister is one of the most tested random number generators."
