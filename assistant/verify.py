@@ -459,8 +459,8 @@ def _affiliation(words: list[str], first: int) -> str:
 def keeps_its_affiliations(claim: str, quote: str) -> bool:
     """False when the claim has a person lead, represent or be of a side the quote gives to
     another: "Wang Yi led Pakistan's side" (or "Ishaq Dar is China's foreign minister") is
-    not held by "co-chaired by Chinese Foreign Minister Wang
-    Yi and Pakistan’s Deputy Prime Minister and Foreign Minister Ishaq Dar"."""
+    not held by "co-chaired by Chinese Foreign Minister Wang Yi and Pakistan’s Deputy Prime
+    Minister and Foreign Minister Ishaq Dar"."""
     words = _WORD.findall(claim)
     quoted = _WORD.findall(quote)
     for i, verb in enumerate(words):
