@@ -430,7 +430,8 @@ _TITLES = frozenset(
     "Minister Secretary President Premier Chancellor Chairman Chair Director Governor "
     "Ambassador Envoy Chief Deputy Head Commander General Mayor Spokesperson Adviser".split()
 )
-_DEMONYM = re.compile(r"(?<!man)(?:ese|an|ish|i|ch)$")  # Chinese, Pakistani, not Chairman
+# Chinese, Pakistani. It matches "Chairman" too: titles are kept out by _TITLES, not here.
+_DEMONYM = re.compile(r"(?<!man)(?:ese|an|ish|i|ch)$")
 
 
 def _owner(word: str) -> str:
