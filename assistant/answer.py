@@ -49,8 +49,7 @@ class Request:
     rules: SupportRules = field(default_factory=SupportRules)  # what verification asks
     asked: str = ""  # what the user typed
     second_look: bool = True  # a refusal or an unheld answer looks again (see Settings)
-    point_among: int = 4  # over the whole collection, the chunks the model may point into
-    pointing: list[Passage] | None = None  # else what it points into (default: the passages)
+    pointing: list[Passage] | None = None  # what a refusal points into (default: the passages)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -150,27 +149,23 @@ class Generation:
         return raw, usage_from(getattr(last, "raw", None)), None
 
     def _point_and_phrase(self):
-        """Over retrieved passages: the model points at the sentence that answers (a label),
-        then answers from that sentence and the one before it alone. On real text a small
-        model refuses answers its passages hold; pointing at a sentence it does far more
-        reliably, and answering from two sentences it no longer refuses (measured, README).
+        """After a refusal: the model points at the sentence that answers (a label), then
+        answers from that sentence and the one before it alone. On real text a small model
+        refuses answers its passages hold; pointing at a sentence it does far more reliably,
+        and answering from two sentences it no longer refuses (measured, README).
         Returns (text, usage, the passage it is verified against), or None."""
         r = self.request
-        # Over the whole collection, the passages holding the best-ranked chunks: a listing
-        # of every sentence would take the model far longer to read. Over retrieved chunks,
-        # the passages and the chunks ranked just below them: the answer is often one rank
-        # short of the budget.
-        if r.fixed:
-            among = self._ranked_passages(r.point_among)
-        else:
-            among = r.pointing or r.passages
-        listing, labels = numbered_sentences(among, r.text_of)
+        listing, labels = numbered_sentences(r.pointing or r.passages, r.text_of)
+        # The sources lead and the question follows, as in the answer's prompt: over the whole
+        # collection the listing is the same for every question and the engine's prompt cache
+        # keeps it, so a refusal costs a short pre-fill instead of a long one.
+        system = fill(load_prompt("pick-system"), sources=listing).strip()
         pointed, usage = self._complete(
             [
-                ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("pick-system").strip()),
+                ChatMessage(role=MessageRole.SYSTEM, content=system),
                 ChatMessage(
                     role=MessageRole.USER,
-                    content=fill(load_prompt("pick"), question=r.question, sources=listing).strip(),
+                    content=fill(load_prompt("pick"), question=r.question).strip(),
                 ),
             ],
             max_tokens=12,

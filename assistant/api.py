@@ -321,7 +321,6 @@ class Assistant:
                 ),
                 asked=asked,
                 second_look=s.second_look,
-                point_among=s.top_k,
                 pointing=plan.pointing,
                 timings=timings,
             ),

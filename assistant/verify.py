@@ -267,12 +267,14 @@ def find_support(
                 break
             covered |= words & best.words
             chosen.append(best)
-        # Words the claim repeats from the question count half when the quotes hold all its
-        # others: "Which road link must keep traffic flowing?" is answered "The Karakoram
-        # Highway must keep traffic flowing" from "uninterrupted connectivity along the
-        # Karakoram Highway".
+        # Words the claim repeats from the question count half when the quotes' sentences
+        # hold all its others: "Which road link must keep traffic flowing?" is answered "The
+        # Karakoram Highway must keep traffic flowing" from "uninterrupted connectivity along
+        # the Karakoram Highway". Not their headings: the question restated with a name from
+        # a page title ("China welcomed the URAAN Pakistan plan" beside a section heading).
         held = len(covered)
-        if words - echoed <= covered:
+        said = {w for c in chosen for w in c.runs[0].split()}
+        if words - echoed <= said:
             held += 0.5 * len(echoed - covered)
         return chosen if held / len(words) >= rules.threshold else []
 
@@ -538,13 +540,16 @@ def about_what_was_asked(
 def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     """False when the question asks for a number (how many, which year, …) and no claim
     states one, asks "how many days" and no claim speaks of days, asks for a date and no
-    claim names a month, or asks who (or for names) and no claim names anyone the question
-    does not: the answer talks about something else."""
+    claim names a month, asks when and no claim tells a time or condition, or asks who (or
+    for names) and no claim names anyone the question does not: the answer talks about
+    something else."""
     text = " ".join(claims)
     if _ASKS_NAME.search(question) and not names_beyond(question, claims):
         return False
     if _ASKS_DATE.search(question) and not _DATE.search(text):
         return False
+    if _ASKS_WHEN.search(question) and not _TIME.search(text):
+        return False  # "When will Wang Yi visit Pakistan?" is not answered "… in Beijing"
     counted = counted_unit(question)
     if counted and not counts_the_unit(counted, claims):
         return False
@@ -603,6 +608,16 @@ _HOW_MANY = re.compile(
 _LOOSE_UNITS = ("times", "ways", "kinds", "types")
 _ASKS_NAME = re.compile(r"^\W*(?:who|whom)\b|\bwhat (?:is|are|was|were) the names? of\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
+_ASKS_WHEN = re.compile(r"^\W*when\b", re.I)
+# A time, or a condition: "When does the else clause of a loop run?" "When no break occurs."
+_TIME = re.compile(
+    rf"\b(?-i:{MONTHS}|{WEEKDAYS})\b|\b(?:1\d|20)\d\d\b|\b(?:when|whenever|while|once|if|unless"
+    r"|until|till|before|after|during|since|upon|following|as soon as|ago|today|tomorrow"
+    r"|yesterday|tonight|now|then|later|soon|early|earlier|next|last|previous|recently"
+    r"|currently|always|never|each|every|(?:year|month|week|day|hour|minute|second|morning"
+    r"|afternoon|evening|night|century|decade|time|moment)s?)\b",
+    re.I,
+)
 _MONTHS = MONTHS.lower().split("|")
 _WEEKDAYS = WEEKDAYS.lower().split("|")
 _DATE = re.compile(  # a month as a name ("May", not "may"), or a date in digits
