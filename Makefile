@@ -44,7 +44,7 @@ pydocs:
 # and the regression evals (tests/test_eval_gate.py runs `assistant eval` on both golden sets;
 # reports in eval-out/).
 test: setup browser pydocs
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 eval: setup pydocs
 	$(BIN)/assistant eval --out eval-out --baseline evals/baseline.json
