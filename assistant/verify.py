@@ -430,10 +430,11 @@ def same_subjects(claim: str, quote: str) -> bool:
 _SPEAKS_FOR = frozenset("led headed represented chaired co-chaired".split())
 _TITLES = frozenset(
     "Minister Secretary President Premier Chancellor Chairman Chair Director Governor "
-    "Ambassador Envoy Chief Deputy Head Commander General Mayor Spokesperson Adviser".split()
+    "Ambassador Envoy Chief Deputy Head Commander General Mayor Spokesperson Spokesman "
+    "Spokeswoman Chairwoman Adviser".split()
 )
-# Chinese, Pakistani. It matches "Chairman" too: titles are kept out by _TITLES, not here.
-_DEMONYM = re.compile(r"(?<!man)(?:ese|an|ish|i|ch)$")
+# Chinese, Pakistani, Omani. It matches "Chairman" too: titles are kept out by _TITLES.
+_DEMONYM = re.compile(r"(?:ese|an|ish|i|ch)$")
 
 
 def _owner(word: str) -> str:

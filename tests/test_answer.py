@@ -154,6 +154,10 @@ def test_a_person_leads_only_the_side_the_quote_gives_them():
     assert supported("Pakistan's Foreign Minister met Wang Yi in China.", quote)
     assert not supported("Ishaq Dar is China's foreign minister.", quote)
     assert supported("Ishaq Dar is Pakistan's foreign minister.", quote)
+    omani = "Omani Foreign Minister Badr Albusaidi received Iran's envoy Ali Larijani in Muscat."
+    assert not supported("Badr Albusaidi represented Iran in Muscat.", omani)
+    spokesman = "Spokesman Lin Jian said the talks in Beijing went well for China."
+    assert supported("Lin Jian represented China at the talks in Beijing.", spokesman)
 
 
 def test_the_year_asked_for_comes_from_a_quote_about_what_was_asked():
