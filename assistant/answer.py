@@ -296,7 +296,10 @@ class Generation:
             log.debug("the model refused: %r", raw)
             return answer
         shown = [window] if window else r.passages
-        verified = verify(raw, shown, shown if window else ranked, r.text_of, r.rules, r.question)
+        # Phrased from the sentence pointed at, an answer may still be held by another passage
+        # the model saw (it pointed at the sentence beside the answer): those count too.
+        pool = [window, *r.passages] if window else ranked
+        verified = verify(raw, shown, pool, r.text_of, r.rules, r.question)
         if verified.unsupported:
             log.debug("unsupported: %s", verified.unsupported)
         if not verified.citations:

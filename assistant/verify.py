@@ -104,10 +104,15 @@ def negated_words(text: str, reach: int = 2) -> set[str]:
     return out
 
 
+def polarity_clash(claim: str, quote: str) -> set[str]:
+    """The words the claim and quote share that one of them negates and the other not."""
+    shared = set(tokenize(claim)) & set(tokenize(quote))
+    return (negated_words(claim) ^ negated_words(quote)) & shared
+
+
 def same_polarity(claim: str, quote: str) -> bool:
     """False when a word the claim and quote share is negated in one and not the other."""
-    shared = set(tokenize(claim)) & set(tokenize(quote))
-    return negated_words(claim) & shared == negated_words(quote) & shared
+    return not polarity_clash(claim, quote)
 
 
 @dataclass(frozen=True)
@@ -124,11 +129,20 @@ class _Candidate:
     words: frozenset[str]  # the sentence's words and its passage heading's
     runs: tuple[str, str]  # the sentence's and the heading's tokens, space-joined
 
-    def holds(self, fact: str) -> bool:
-        """A one-word fact anywhere; a name of several words as one run of words."""
+    def holds(self, fact: str, code: bool = False) -> bool:
+        """A one-word fact anywhere; a name of several words as one run of words, or, for
+        ``code``, its parts in order along the heading path: "SequenceMatcher(…) › ratio()"
+        names ``SequenceMatcher.ratio``."""
         if " " not in fact:
             return fact in self.words
-        return any(f" {fact} " in f" {run} " for run in self.runs)
+        if any(f" {fact} " in f" {run} " for run in self.runs):
+            return True
+        return code and _in_order(fact.split(), self.runs[1].split())
+
+
+def _in_order(parts: list[str], tokens: list[str]) -> bool:
+    rest = iter(tokens)
+    return all(part in rest for part in parts)
 
 
 def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[_Candidate]:
@@ -168,11 +182,13 @@ def find_support(
     stated = facts(question)
     asked = stated & needed  # may stand anywhere in a quote's document
 
+    code_facts = {" ".join(tokenize(n)) for n in _NAME.findall(claim) if _CODE.search(n)}
+
     def missing(quotes: list[_Candidate]) -> set[str]:
         return {
             f
             for f in needed
-            if not any(q.holds(f) for q in quotes)
+            if not any(q.holds(f, code=f in code_facts) for q in quotes)
             and not (
                 f in asked
                 and any(f" {f} " in _document_run(text_of(q.passage.doc_id)) for q in quotes)
@@ -204,10 +220,10 @@ def find_support(
         if code:
             before = sentence_before(text, quote.span.start)
             near = f" {' '.join(tokenize(before.text if before else ''))} "
-            if not all(quote.holds(name) or f" {name} " in near for name in code):
+            if not all(quote.holds(name, code=True) or f" {name} " in near for name in code):
                 return False
         return (not subject or bool(quote.words & subject)) and all(
-            f" {name} " in run for name in named
+            f" {name} " in run or (name in code and quote.holds(name, code=True)) for name in named
         )
 
     # The numbers and names the claim tells that the question did not ("Beijing will host…":
@@ -252,6 +268,14 @@ def find_support(
     candidates = _candidates(passages, text_of)
     if not keeps_its_subjects(claim, [c.span.text for c in candidates]):
         return []
+
+    # A sentence negating only words the question itself states ("with no parameters",
+    # asked about the frozen parameter) says nothing against the answer: it is left out,
+    # rather than failing every set of quotes it joins. Any other sentence at odds with the
+    # claim may still join a set and fail it; and a yes/no question's answer is its polarity,
+    # as is that of a claim saying nothing but the question.
+    if question and not _YES_NO.search(question) and words - anchors:
+        candidates = [c for c in candidates if not _clashes_only_over(anchors, claim, c)]
 
     def cover(first: _Candidate) -> list[_Candidate]:
         chosen, covered = [first], words & first.words
@@ -302,6 +326,11 @@ def find_support(
 def _document_run(text: str) -> str:
     """A document's tokens, space-joined and space-framed (cached: documents are long)."""
     return f" {' '.join(tokenize(text))} "
+
+
+def _clashes_only_over(words: set[str], claim: str, candidate: _Candidate) -> bool:
+    clash = polarity_clash(claim, candidate.span.text)
+    return bool(clash) and clash <= words
 
 
 def _beside(a: _Candidate, b: _Candidate, text_of: Callable[[str], str]) -> bool:
@@ -488,6 +517,9 @@ def keeps_its_affiliations(claim: str, quote: str) -> bool:
     return True
 
 
+_KEYWORD = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*(\d+(?:\.\d+)?)\b")
+
+
 def numbers_keep_their_words(
     claim: str, quotes: Sequence[str], reach: int = 4, counted: str = ""
 ) -> bool:
@@ -496,14 +528,21 @@ def numbers_keep_their_words(
     is not held by a quote saying "a three-day visit … on January 4", but "9" in "level 9
     unless told" is held by "compresslevel=9" (the quotes never say "unless"). The unit a
     "how many" question counts (``counted``, stemmed) is needed beside the number even when
-    no quote uses it: "up to 4 disks" is not held by "more than 4 GiB"."""
+    no quote uses it: "up to 4 disks" is not held by "more than 4 GiB". A number given in
+    code as a keyword's value (``repeat=5``) is held with that keyword when the claim names
+    it before the number, whatever unit the claim then counts in."""
     claim_tokens = tokenize(claim)
     stated = facts(claim)  # not "the two ministers": loose number words are not checked
     quote_tokens = [tokenize(q) for q in quotes]
     vocabulary = {t for tokens in quote_tokens for t in tokens}
+    keywords = {  # a keyword's value in code: repeat=5
+        (normalize(m[1].lower()), normalize(m[2])) for q in quotes for m in _KEYWORD.finditer(q)
+    }
     for i, token in enumerate(claim_tokens):
         if not token[0].isdigit() or token not in stated:
             continue
+        if any((k, token) in keywords for k in claim_tokens[max(0, i - reach) : i]):
+            continue  # "timeit.repeat performs 5 rounds by default" from "repeat=5"
         neighbours = {  # the unit after it: "four days", "32 bytes"
             t
             for t in claim_tokens[i + 1 : i + 2]
@@ -669,8 +708,8 @@ def verify(
     out: list[str] = []
     unsupported: list[str] = []
     claims: list[str] = []
-    for sentence in split_sentences(raw.strip()):
-        claim, numbers = parse_markers(sentence.text, max(by_number, default=0))
+    for sentence in _answer_sentences(raw):
+        claim, numbers = parse_markers(sentence, max(by_number, default=0))
         if not tokenize(claim):
             continue  # a stray marker or punctuation
         claims.append(claim)
@@ -700,6 +739,24 @@ def verify(
             markers.append(index + 1)
         out.append(_with_markers(claim, markers))
     return Verified(" ".join(out), citations, unsupported, claims)
+
+
+_LEADING_MARKERS = re.compile(rf"^(?:{MARKER.pattern})+")
+
+
+def _answer_sentences(raw: str) -> list[str]:
+    """The answer's sentences, each with its markers: "… is False. [3] It is …" is split
+    after the full stop, and "[3]" belongs to the sentence before, not the one after."""
+    out: list[str] = []
+    for sentence in split_sentences(raw.strip()):
+        text = sentence.text.strip()
+        leading = _LEADING_MARKERS.match(text)
+        if out and leading:
+            out[-1] += " " + leading[0].strip()
+            text = text[leading.end() :].strip()
+        if text:
+            out.append(text)
+    return out
 
 
 def _citation(found: Support) -> Citation:

@@ -1,6 +1,7 @@
 """Citation parsing and verification, and the Assistant facade with a canned LLM."""
 
 import re
+from dataclasses import replace
 
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B
@@ -195,6 +196,77 @@ def test_a_number_for_the_code_asked_about_comes_from_where_that_code_is_named()
     # The command line's level is on gzip.open's page, but not said of gzip.open.
     assert not supports("gzip.open uses a compression level of 6 unless told otherwise.")
     assert supports("gzip.open uses a compression level of 9 unless told otherwise.")
+
+
+def test_a_marker_after_the_full_stop_still_cites_its_passage():
+    from assistant.verify import verify
+
+    quote = "The talks were co-chaired on January 4 by Wang Yi."
+    texts = {"a.txt": quote, "b.txt": quote}
+    passages = [_passage(quote, doc_id="a.txt"), replace(_passage(quote, doc_id="b.txt"), number=2)]
+    claim = "Wang Yi co-chaired the talks on January 4"
+    for raw in (f"{claim} [2].", f"{claim}. [2]", f"{claim}. [2] He co-chaired the talks."):
+        verified = verify(raw, passages, passages, texts.get)
+        assert verified.citations[0].source == "b.txt", raw  # not the first passage holding it
+
+
+def test_a_default_given_in_code_is_held_by_its_keyword_in_any_unit_asked():
+    text = (
+        "timeit.repeat(stmt='pass', setup='pass', repeat=5, number=1000000)\n\n"
+        "Create a Timer instance and run its repeat() method with the given repeat count."
+    )
+    asked = "How many rounds does timeit.repeat perform if you do not specify it?"
+
+    def supports(claim: str) -> bool:
+        return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=asked))
+
+    assert supports("timeit.repeat performs 5 rounds by default.")
+    assert not supports("timeit.repeat performs 1000000 rounds by default.")  # number's value
+    assert not supports("timeit.repeat performs 3 rounds by default.")
+
+
+def test_code_the_question_names_may_be_named_along_the_heading_path():
+    # Sphinx puts a method under its class: "class difflib.SequenceMatcher(…) › ratio()".
+    text = "Note that this is 1.0 if the sequences are identical, and 0.0 if they differ."
+    section = "SequenceMatcher Objects › class difflib.SequenceMatcher(isjunk=None) › ratio()"
+
+    def supports(claim: str, asked: str) -> bool:
+        passage = _passage(text, title="difflib", section=section)
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    asked = "What value does SequenceMatcher.ratio give for two identical sequences?"
+    assert supports("SequenceMatcher.ratio gives 1.0 for two identical sequences.", asked)
+    other = "What value does SequenceMatcher.quick_ratio give for two identical sequences?"
+    claim = "SequenceMatcher.quick_ratio gives 1.0 for two identical sequences."
+    assert not supports(claim, other)
+
+
+def test_a_sentence_negating_only_the_questions_words_does_not_hide_the_answer():
+    text = (
+        "If dataclass() is used as a simple decorator with no parameters, it acts as if it has "
+        "the default values documented in this signature.\n\n"
+        "@dataclass(init=True, repr=True, eq=True, frozen=False)"
+    )
+    asked = "What is the default value of the frozen parameter of the dataclass decorator?"
+    claim = "The default value of the frozen parameter of the dataclass decorator is False."
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=asked))
+
+    assert supports(claim, asked)
+    # Still refused: a claim the negation is about, a restated question, a yes/no answer.
+    zipfile = "It supports decryption of encrypted files, but it cannot create an encrypted file."
+    heading = "zipfile — Work with ZIP archives"
+
+    def zip_supports(claim: str, asked: str) -> bool:
+        passage = _passage(zipfile, title=heading)
+        return bool(find_support(claim, [passage], {"a.txt": zipfile}.get, question=asked))
+
+    assert not zip_supports(
+        "zipfile can create encrypted files.", "Can zipfile create encrypted files?"
+    )
+    restated = "zipfile creates encrypted files."
+    assert not zip_supports(restated, "How does zipfile create encrypted files?")
 
 
 def test_a_name_the_question_lacks_comes_with_what_it_did_there():
@@ -524,14 +596,33 @@ def test_a_refusal_points_also_into_chunks_ranked_just_below_the_budget(make_ass
     assert unwidened.ask(question).refused
 
 
-def test_an_answer_from_a_pointed_sentence_is_held_by_that_sentence_alone(make_assistant):
-    # "Islamabad" is in the retrieved passages, but not in the sentence pointed at.
+def test_an_answer_from_a_pointed_sentence_mixes_in_no_fact_from_another_passage(
+    make_assistant,
+):
+    # "Islamabad" is in the retrieved passages, but not said of Dar's stay.
     bot = _retrieved(
         make_assistant,
         _point_then_phrase("three-day visit", "Dar stayed three days in Islamabad."),
     )
     answer = bot.ask("For how many days was Pakistan's foreign minister in China?")
     assert answer.refused and answer.unsupported == ["Dar stayed three days in Islamabad."]
+
+
+def test_an_answer_phrased_after_pointing_beside_the_answer_is_held_by_another_passage(
+    make_assistant,
+):
+    # The model pointed at the sentence about this round, and answered from its own reading;
+    # the retrieved passages hold that answer in another sentence, which is cited.
+    question = "Where will the next round of the Strategic Dialogue be held?"
+    phrased = "The next round of the Strategic Dialogue will be held in Islamabad."
+    bot = _retrieved(make_assistant, _point_then_phrase("Dialogue held in Beijing", phrased))
+    answer = bot.ask(question)
+    assert not answer.refused, answer.unsupported
+    assert "held in Beijing" not in answer.citations[0].quote
+    assert "next round of the Strategic Dialogue will be held in Islamabad" in (
+        answer.citations[0].quote
+    )
+    assert "held in Beijing" in bot.llm.prompts[-1][-1].content  # phrased from that sentence
 
 
 def test_pointing_at_no_sentence_is_a_refusal_and_the_second_look_can_be_turned_off(
