@@ -305,7 +305,8 @@ class Generation:
         if not verified.citations:
             answer.unsupported = verified.unsupported
             return answer  # nothing the model said is in the sources: do not pass it on
-        # (A window pointed at lies in the best-ranked chunks already.)
+        # Not for a phrased answer: the model chose its window, which over the whole
+        # collection may lie outside what retrieval ranked.
         if not window and quotes_only_unretrieved(verified, ranked):
             log.debug("refused: every quote lies outside the retrieved passages")
             return answer  # true, and quoted, but not about what was asked
