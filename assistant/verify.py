@@ -182,7 +182,7 @@ def find_support(
     stated = facts(question)
     asked = stated & needed  # may stand anywhere in a quote's document
 
-    code_facts = {" ".join(tokenize(n)) for n in _NAME.findall(claim) if _CODE.search(n)}
+    code_facts = _code_names(claim)
 
     def missing(quotes: list[_Candidate]) -> set[str]:
         return {
@@ -204,7 +204,7 @@ def find_support(
     kind = _ASKS_NUMBER.search(question)
     subject = anchors - set(tokenize(kind[0])) if kind else anchors
     named = {f for f in stated if not f[0].isdigit()}
-    code = {" ".join(tokenize(n)) for n in _NAME.findall(question) if _CODE.search(n)}
+    code = _code_names(question)
 
     def about_the_question(quote: _Candidate) -> bool:
         """A quote giving the answer's numbers speaks of something the question names, in a
@@ -320,6 +320,11 @@ def find_support(
     scores = rules.similarity(claim, [c.span.text for c in close])
     best_score, best = max(zip(scores, close), key=lambda pair: pair[0])
     return [_support(best, words)] if best_score >= rules.min_similarity else []
+
+
+def _code_names(text: str) -> set[str]:
+    """The code names a text states (``gzip.open``, ``lru_cache``), tokenized as facts are."""
+    return {" ".join(tokenize(n)) for n in _NAME.findall(text) if _CODE.search(n)}
 
 
 @lru_cache(maxsize=64)
