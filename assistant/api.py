@@ -318,6 +318,7 @@ class Assistant:
                     threshold=s.support_threshold,
                     similarity=self._similarity if s.semantic_support else None,
                     min_similarity=s.min_similarity,
+                    names=planner.names,
                 ),
                 asked=asked,
                 second_look=s.second_look,

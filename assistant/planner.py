@@ -9,6 +9,7 @@ from llama_index.core.schema import NodeWithScore
 
 from .context import retrieved_passages, stable_passages
 from .prompts import Passage, estimate_tokens
+from .verify import title_names
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class ContextPlanner:
 
         self.settings = settings
         self.records = store.records()
+        self.names = title_names(r.title for r in self.records.values())
         nodes = store.nodes()
         size = sum(estimate_tokens(n.get_content()) for n in nodes)
         self.fixed = stable_passages(nodes) if size <= settings.full_context_tokens else None

@@ -10,7 +10,7 @@ one quote that holds part of its words and all its numbers and names.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,6 +50,20 @@ class SupportRules:
     threshold: float = 0.5  # share of the claim's words (weighted) its quotes must hold
     similarity: Similarity | None = None  # claim vs quotes, for paraphrases
     min_similarity: float = 0.6
+    # What the collection's documents are about, by their titles (``timeit`` from "timeit —
+    # Measure execution time…"), tokenized: named by a claim, they are held like names.
+    names: frozenset[str] = frozenset()
+
+
+def title_names(titles: Iterable[str]) -> frozenset[str]:
+    """The lowercase identifiers reference pages are titled by ("timeit — Measure execution
+    time of small code snippets"), tokenized: names a quote must hold as it must "Wang Yi", though
+    nothing capitalises them."""
+    found = (_TITLE_NAME.match(title) for title in titles)
+    return frozenset(t for m in found if m for t in tokenize(m[1]))
+
+
+_TITLE_NAME = re.compile(r"^([a-z_][\w.]*) [—–] ")
 
 
 def is_refusal(text: str) -> bool:
@@ -178,8 +192,8 @@ def find_support(
     words = set(tokenize(claim))
     if not words:
         return []
-    needed = facts(claim)
-    stated = facts(question)
+    needed = facts(claim) | (set(tokenize(claim)) & rules.names)
+    stated = facts(question) | (set(tokenize(question)) & rules.names)
     asked = stated & needed  # may stand anywhere in a quote's document
 
     code_facts = _code_names(claim)
@@ -223,7 +237,10 @@ def find_support(
             if not all(quote.holds(name, code=True) or f" {name} " in near for name in code):
                 return False
         return (not subject or bool(quote.words & subject)) and all(
-            f" {name} " in run or (name in code and quote.holds(name, code=True)) for name in named
+            f" {name} " in run
+            or (name in code and quote.holds(name, code=True))
+            or (name in rules.names and quote.holds(name))  # in the page title
+            for name in named
         )
 
     # The numbers and names the claim tells that the question did not ("Beijing will host…":
@@ -259,6 +276,7 @@ def find_support(
             not missing(quotes)
             and together(quotes)
             and numbers_keep_their_words(claim, texts, counted=counted)
+            and keeps_its_qualifiers(claim, [_with_context(q, text_of) for q in quotes])
             and all(same_polarity(claim, text) for text in texts)
             and all(same_subjects(claim, text) for text in texts)
             and all(keeps_its_affiliations(claim, text) for text in texts)
@@ -331,6 +349,41 @@ def _code_names(text: str) -> set[str]:
 def _document_run(text: str) -> str:
     """A document's tokens, space-joined and space-framed (cached: documents are long)."""
     return f" {' '.join(tokenize(text))} "
+
+
+def _with_context(candidate: _Candidate, text_of: Callable[[str], str]) -> str:
+    """A quote's sentence with its heading path and the sentence before it."""
+    before = sentence_before(text_of(candidate.passage.doc_id), candidate.span.start)
+    return f"{candidate.passage.heading}\n{before.text if before else ''}\n{candidate.span.text}"
+
+
+# Words that pick one of several things of a kind (the next round, the maximum size), each
+# with the ways a source may say it. A claim saying one needs a quote saying it: "Beijing will
+# host the next round" is not held by "the Seventh Round … in Beijing", nor "heappushpop pushes
+# onto a max-heap" by "Push the value item onto the heap".
+_QUALIFIERS = [
+    (re.compile(pattern, re.IGNORECASE), re.compile(held, re.IGNORECASE))
+    for pattern, held in (
+        (r"\b(?:max|maximum|maximal)\b",
+         r"\bmax|\bat most\b|\bup to\b|\blimit|\bupper\b|\bhighest\b|\blargest\b"
+         r"|\bno more than\b|\bmost\b|\bceiling\b"),
+        (r"\b(?:min|minimum|minimal)\b",
+         r"\bmin|\bat least\b|\blower\b|\blowest\b|\bsmallest\b|\bno (?:fewer|less) than\b"),
+        (r"\b(?:next|upcoming)\b(?!\s+to\b)",
+         r"\bnext\b|\bupcoming\b|\bfuture\b"),
+        (r"\b(?:previous|preceding|former)\b",
+         r"\bprevious|\bpreceding\b|\bformer|\bprior\b|\bearlier\b|\blast\b"),
+        (r"\b(?:latest|newest)\b", r"\blatest\b|\bnewest\b|\bmost recent|\bcurrent"),
+    )
+]  # fmt: skip
+
+
+def keeps_its_qualifiers(claim: str, quotes: Sequence[str]) -> bool:
+    """False when the claim picks one of a kind (next, previous, latest, maximum, minimum)
+    that no quote picks: the quotes tell of another of that kind."""
+    return all(
+        any(held.search(q) for q in quotes) for said, held in _QUALIFIERS if said.search(claim)
+    )
 
 
 def _clashes_only_over(words: set[str], claim: str, candidate: _Candidate) -> bool:
@@ -601,7 +654,18 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     if not _ASKS_NUMBER.search(question):
         return True
     words = {w for claim in claims for w in re.findall(r"[a-z]+", claim.lower())}
-    return any(_NUMBER.search(claim) for claim in claims) or bool(words & _COUNTS)
+    # Not a number the question states ("… in 2025?"), nor, for an amount or count, the
+    # years a name carries ("How much will the URAAN Pakistan plan cost?" is not answered by
+    # "the URAAN Pakistan 2024–2029 plan").
+    given = {n.replace(",", "") for n in _NUMBER.findall(question)}
+    if _ASKS_AMOUNT.search(question):
+        text = _YEARS.sub(" ", text)
+    told = {n.replace(",", "") for n in _NUMBER.findall(text)} - given
+    return bool(told) or bool(words & _COUNTS)
+
+
+_ASKS_AMOUNT = re.compile(r"^\W*how (?:much|many)\b", re.IGNORECASE)
+_YEARS = re.compile(r"\b(?:1[89]|20)\d\d\s*(?:[–-]|to)\s*(?:1[89]|20)?\d\d\b")
 
 
 def names_beyond(question: str, claims: Sequence[str]) -> set[str]:
@@ -680,8 +744,11 @@ def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
     yes/no question may be answered in its own words."""
     if not question or _YES_NO.search(question):
         return True
-    asked = set(tokenize(question))
+    asked = set(tokenize(question)) | _RESTATING  # "both countries" restates "the two"
     return any(set(tokenize(claim)) - asked for claim in claims)
+
+
+_RESTATING = frozenset(("both", "each", "either", "neither"))
 
 
 _COUNTS = {w for w in NUMBER_WORDS if w not in ("one", "zero")}  # "the latest one" is no count

@@ -114,6 +114,16 @@ def test_a_question_asking_for_a_number_needs_an_answer_stating_one():
     assert answers_the_kind_asked("When does the else run?", ["It runs if no break occurs."])
 
 
+def test_a_number_the_question_states_or_the_years_of_a_name_answer_no_how_much():
+    asked = "How much will the URAAN Pakistan plan cost?"
+    assert not answers_the_kind_asked(asked, ["The URAAN Pakistan 2024–2029 plan was welcomed."])
+    assert answers_the_kind_asked(asked, ["The URAAN Pakistan 2024–2029 plan costs $2,000."])
+    asked = "How much money did China lend Pakistan in 2025?"
+    assert not answers_the_kind_asked(asked, ["In 2025, China and Pakistan held talks."])
+    assert answers_the_kind_asked(asked, ["In 2025, China lent Pakistan 2 billion dollars."])
+    assert answers_the_kind_asked("In which years will the plan run?", ["From 2024 to 2029."])
+
+
 def test_an_answer_that_only_restates_the_question_is_none():
     from assistant.verify import adds_to_the_question
 
@@ -121,6 +131,8 @@ def test_an_answer_that_only_restates_the_question_is_none():
     assert not adds_to_the_question(asked, ["The astronauts expected to enter are astronauts."])
     assert adds_to_the_question(asked, ["They are Ann and Bo."])
     assert adds_to_the_question("Is the cache thread-safe?", ["The cache is thread-safe."])
+    asked = "Which of the two countries will host the next round?"
+    assert not adds_to_the_question(asked, ["Both countries will host the next round."])
 
 
 def test_a_claim_that_gives_a_deed_to_the_wrong_name_is_unsupported():
@@ -223,6 +235,54 @@ def test_a_default_given_in_code_is_held_by_its_keyword_in_any_unit_asked():
     assert supports("timeit.repeat performs 5 rounds by default.")
     assert not supports("timeit.repeat performs 1000000 rounds by default.")  # number's value
     assert not supports("timeit.repeat performs 3 rounds by default.")
+
+
+def test_a_claim_picking_one_of_a_kind_needs_a_quote_picking_the_same():
+    # Near-misses answered with the thing beside the one asked: another round, another heap.
+    news = (
+        "Beijing hosts foreign ministers' talks\n\n"
+        "The two sides agreed to fast-track cooperation, following the Seventh Round of their "
+        "Strategic Dialogue held in Beijing."
+    )
+    asked = "Which of the two countries will host the next round of the dialogue?"
+
+    def supports(claim: str, text: str, asked: str, section: str = "") -> bool:
+        passage = _passage(text, section=section)
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    assert not supports("Beijing will host the next round of the dialogue.", news, asked)
+    later = news + " The next round will be held in Islamabad next year."
+    assert supports("The next round will be held in Islamabad.", later, asked)
+
+    heap = "Push the value item onto the heap, maintaining the heap invariant."
+    section = "heapq.heappushpop(heap, item)"
+    asked = "Which heapq function pushes onto a max-heap?"
+    assert not supports("heapq.heappushpop pushes onto a max-heap.", heap, asked, section)
+    assert supports("heapq.heappushpop pushes onto a heap.", heap, "Which one pushes?", section)
+    # Said another way, or in the signature the heading holds, it is held.
+    cache = "Decorator that saves up to the maxsize most recent calls."
+    section = "functools.lru_cache(maxsize=128)"
+    asked = "How many calls does lru_cache keep?"
+    assert supports("lru_cache keeps the maximum number of recent calls.", cache, asked, section)
+
+
+def test_a_module_a_page_is_titled_by_is_held_like_a_name():
+    from assistant.verify import title_names
+
+    names = title_names(["timeit — Measure execution time", "time — Time access", "4. Classes"])
+    assert names == {"timeit", "time"}
+    sleep = "On Windows the implementation uses a timer with a resolution of 100 nanoseconds."
+    passage = _passage(sleep, title="time — Time access", section="time.sleep(secs)")
+    asked = "What is the timer resolution in nanoseconds of timeit's default timer?"
+    claim = "The timer resolution in nanoseconds of timeit's default timer is 100."
+
+    def supports(rules: SupportRules) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": sleep}.get, rules, asked))
+
+    assert supports(SupportRules())  # nothing capitalises timeit: a word like any other
+    assert not supports(SupportRules(names=names))  # the time page never names timeit
+    timeit = _passage(sleep, title="timeit — Measure execution time")
+    assert find_support(claim, [timeit], {"a.txt": sleep}.get, SupportRules(names=names), asked)
 
 
 def test_code_the_question_names_may_be_named_along_the_heading_path():
