@@ -191,4 +191,4 @@ def test_the_verifier_keeps_its_precision_and_recall_on_labelled_real_claims():
     kinds = [json.loads(line)["kind"] for line in (REPO / "evals" / "support.jsonl").open()]
     assert scores["pairs"] >= 30 and {"relation-swap", "near-miss", "paraphrase"} <= set(kinds)
     assert scores["recall"] >= 0.9, scores["wrong"]
-    assert scores["precision"] >= 0.8, scores["wrong"]
+    assert scores["precision"] >= 0.85, scores["wrong"]
