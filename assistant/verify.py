@@ -91,7 +91,7 @@ def parse_markers(sentence: str, highest: int | None = None) -> tuple[str, list[
 
 def facts(text: str) -> set[str]:
     """The numbers and names ``text`` states, normalised as :func:`tokenize` does."""
-    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    found = _numbers(text)
     for name in _NAME.findall(text.strip()):
         found.add(" ".join(tokenize(name)))  # a name of several words is found whole
     found.discard("")
@@ -100,6 +100,11 @@ def facts(text: str) -> set[str]:
         if number.isdigit() and word not in _LOOSE_NUMBERS:
             found.add(number)
     return found
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers ``text`` writes in digits, without thousands separators."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 # Number words that more often mean "a", "the pair" or an order than a count to check.
@@ -192,8 +197,9 @@ def find_support(
     words = set(tokenize(claim))
     if not words:
         return []
-    needed = facts(claim) | (set(tokenize(claim)) & rules.names)
-    stated = facts(question) | (set(tokenize(question)) & rules.names)
+    anchors = set(tokenize(question))
+    needed = facts(claim) | (words & rules.names)
+    stated = facts(question) | (anchors & rules.names)
     asked = stated & needed  # may stand anywhere in a quote's document
 
     code_facts = _code_names(claim)
@@ -209,7 +215,6 @@ def find_support(
             )
         }
 
-    anchors = set(tokenize(question))
     echoed = words & anchors
     # The numbers the claim tells that the question did not: the answer.
     answered = {f for f in needed - stated if f[0].isdigit()}
@@ -269,6 +274,7 @@ def find_support(
         return True
 
     counted = counted_unit(question, loose=True)
+    picks = bool(qualifiers_of(claim))  # the quotes' contexts are read only for such a claim
 
     def sound(quotes: list[_Candidate]) -> bool:
         texts = [q.span.text for q in quotes]
@@ -276,7 +282,10 @@ def find_support(
             not missing(quotes)
             and together(quotes)
             and numbers_keep_their_words(claim, texts, counted=counted)
-            and keeps_its_qualifiers(claim, [_with_context(q, text_of) for q in quotes])
+            and (
+                not picks
+                or keeps_its_qualifiers(claim, [_with_context(q, text_of) for q in quotes])
+            )
             and all(same_polarity(claim, text) for text in texts)
             and all(same_subjects(claim, text) for text in texts)
             and all(keeps_its_affiliations(claim, text) for text in texts)
@@ -378,12 +387,15 @@ _QUALIFIERS = [
 ]  # fmt: skip
 
 
+def qualifiers_of(claim: str) -> list[re.Pattern]:
+    """For each kind the claim picks one of, the ways a quote may pick the same."""
+    return [held for said, held in _QUALIFIERS if said.search(claim)]
+
+
 def keeps_its_qualifiers(claim: str, quotes: Sequence[str]) -> bool:
     """False when the claim picks one of a kind (next, previous, latest, maximum, minimum)
     that no quote picks: the quotes tell of another of that kind."""
-    return all(
-        any(held.search(q) for q in quotes) for said, held in _QUALIFIERS if said.search(claim)
-    )
+    return all(any(held.search(q) for q in quotes) for held in qualifiers_of(claim))
 
 
 def _clashes_only_over(words: set[str], claim: str, candidate: _Candidate) -> bool:
@@ -657,11 +669,9 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     # Not a number the question states ("… in 2025?"), nor, for an amount or count, the
     # years a name carries ("How much will the URAAN Pakistan plan cost?" is not answered by
     # "the URAAN Pakistan 2024–2029 plan").
-    given = {n.replace(",", "") for n in _NUMBER.findall(question)}
     if _ASKS_AMOUNT.search(question):
         text = _YEARS.sub(" ", text)
-    told = {n.replace(",", "") for n in _NUMBER.findall(text)} - given
-    return bool(told) or bool(words & _COUNTS)
+    return bool(_numbers(text) - _numbers(question)) or bool(words & _COUNTS)
 
 
 _ASKS_AMOUNT = re.compile(r"^\W*how (?:much|many)\b", re.IGNORECASE)
