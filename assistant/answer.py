@@ -75,6 +75,7 @@ class Generation:
         self.answer: Answer | None = None
         self._release = release
         self._cancelled = threading.Event()
+        self._phrased_from: set[tuple[str, int]] = set()  # (document, sentence start) tried
         self.on_answer: Callable[[Answer], None] | None = None  # e.g. saves it
 
     def cancel(self) -> None:
@@ -113,13 +114,25 @@ class Generation:
                 usage = usage + more
                 answer = self.finish(raw)
         if answer and answer.refused and not self._cancelled.is_set():
-            if not is_refusal(raw):
-                yield "\n\n"  # the draft was streamed; the answer from the sentence follows
-            pointed = yield from self._point_and_phrase()
-            if pointed and not self._cancelled.is_set():
-                raw, more, window = pointed
-                usage = usage + more
-                answer = self.finish(raw, window)
+            # Each try answers from one sentence. A refusal after all keeps what the model
+            # said from the sentence it pointed at (or its draft): the fallback's is a guess.
+            streamed = not is_refusal(raw)
+            for attempt in (self._point_and_phrase, self._phrase_from_closest):
+                if streamed:
+                    yield "\n\n"  # text was streamed; the answer from a sentence follows
+                    streamed = False
+                phrased = yield from attempt()
+                if self._cancelled.is_set():
+                    break
+                if phrased:
+                    raw, more, window = phrased
+                    usage = usage + more
+                    streamed = not is_refusal(raw)
+                    tried = self.finish(raw, window)
+                    if attempt == self._point_and_phrase or not tried.refused:
+                        answer = tried
+                    if not tried.refused:
+                        break
         if self._cancelled.is_set():
             return
         self.answer = answer or self.finish(raw)
@@ -176,6 +189,56 @@ class Generation:
             return None
         passage, sentence = labels[label[0]]
         log.debug("pointed at [%s]: %r", label[0], sentence.text)
+        self._phrased_from.add((passage.doc_id, sentence.start))
+        phrased = yield from self._phrase(passage, sentence)
+        if phrased:
+            raw, more, window = phrased
+            return raw, usage + more, window
+        return None
+
+    def _phrase_from_closest(self):
+        """After pointing found nothing that holds: answer from the sentence closest to the
+        question in meaning and words (the embedder's cosine, with and without the sentence
+        before it, plus the share of the question's words) that was not tried yet. The model
+        points away from the answer on paraphrased questions that the embedder still ranks
+        first. Returns (text, usage, window) or None."""
+        r = self.request
+        similarity = r.rules.similarity
+        if similarity is None:
+            return None
+        _, labels = numbered_sentences(r.pointing or r.passages, r.text_of)
+        asked = set(tokenize(r.question))
+        spans, alone, pairs, overlap = [], [], [], []
+        for passage, sentence in labels.values():
+            if (passage.doc_id, sentence.start) in self._phrased_from:
+                continue
+            words = set(tokenize(sentence.text))
+            if not words & asked:
+                continue  # shares no word with the question: no answer to it (see _phrase)
+            before = sentence_before(r.text_of(passage.doc_id), sentence.start)
+            pair = f"{before.text} {sentence.text}" if before else sentence.text
+            spans.append((passage, sentence))
+            alone.append(sentence.text)
+            pairs.append(pair)
+            overlap.append(len(asked & set(tokenize(pair))) / (len(asked) or 1))
+        if not spans:
+            return None
+        scores = [
+            max(a, b) + 0.3 * share
+            for a, b, share in zip(
+                similarity(r.question, pairs), similarity(r.question, alone), overlap
+            )
+        ]
+        passage, sentence = spans[max(range(len(spans)), key=scores.__getitem__)]
+        log.debug("closest sentence: %r", sentence.text)
+        self._phrased_from.add((passage.doc_id, sentence.start))
+        return (yield from self._phrase(passage, sentence))
+
+    def _phrase(self, passage: Passage, sentence):
+        """The model's answer from ``sentence`` and the one before it alone; returns (text,
+        usage, the window it is verified against), or None for a sentence sharing no word
+        with the question."""
+        r = self.request
         text = r.text_of(passage.doc_id)
         before = sentence_before(text, sentence.start)
         start = before.start if before else sentence.start
@@ -198,7 +261,7 @@ class Generation:
             ),
         ]
         raw, last = yield from self._stream(messages, time.perf_counter())
-        usage = usage + usage_from(getattr(last, "raw", None))
+        usage = usage_from(getattr(last, "raw", None))
         marked = " ".join(f"{s.text} [{passage.number}]" for s in split_sentences(raw.strip()))
         return marked, usage, window
 

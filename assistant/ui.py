@@ -115,9 +115,11 @@ def build_app(bot: Assistant):
     import gradio as gr
 
     saving = bot.settings.save_conversations
-    # Exports are written here and removed when the process ends (Gradio serves a copy of its
-    # own); a folder per export would leave every exported conversation behind in /tmp.
-    exports = tempfile.TemporaryDirectory(prefix="assistant-export-")
+    # Exports are written to one folder, made at the first export and removed when the
+    # process ends (Gradio serves a copy of its own): a folder per export would leave every
+    # exported conversation behind in /tmp, and one made up front an empty folder for each
+    # UI that was stopped with a signal.
+    exports: list[tempfile.TemporaryDirectory] = []
 
     def conversation_choices() -> list[tuple[str, str]]:
         return [(f"{c.title} · {c.updated_at[:16].replace('T', ' ')}", c.id)
@@ -181,7 +183,9 @@ def build_app(bot: Assistant):
         if not cid:
             gr.Warning("Open a conversation to export it.")
             return gr.skip()
-        out = Path(exports.name) / f"conversation-{cid}.{fmt}"
+        if not exports:
+            exports.append(tempfile.TemporaryDirectory(prefix="assistant-export-"))
+        out = Path(exports[0].name) / f"conversation-{cid}.{fmt}"
         out.write_text(bot.conversations.export(cid, fmt), encoding="utf-8")
         return gr.update(value=str(out), visible=True)
 

@@ -198,8 +198,14 @@ def find_support(
     if not words:
         return []
     anchors = set(tokenize(question))
-    needed = facts(claim) | (words & rules.names)
     stated = facts(question) | (anchors & rules.names)
+    # A name the question states is one wherever the claim puts it: "India did not attend"
+    # opens with it, where nothing else marks a single word as a name.
+    needed = (
+        facts(claim)
+        | (words & rules.names)
+        | {f for f in stated if not f[0].isdigit() and set(f.split()) <= words}
+    )
     asked = stated & needed  # may stand anywhere in a quote's document
 
     code_facts = _code_names(claim)
@@ -597,8 +603,10 @@ def numbers_keep_their_words(
     after it in the claim (its unit), wherever the quotes use that word at all: "four days"
     is not held by a quote saying "a three-day visit … on January 4", but "9" in "level 9
     unless told" is held by "compresslevel=9" (the quotes never say "unless"). The unit a
-    "how many" question counts (``counted``, stemmed) is needed beside the number even when
-    no quote uses it: "up to 4 disks" is not held by "more than 4 GiB". A number given in
+    "how many" question counts, or the unit it asks a quantity in (``counted``, stemmed), is
+    needed beside the number even when no quote uses it, and wherever the claim puts it: "up
+    to 4 disks" is not held by "more than 4 GiB", nor "the resolution in nanoseconds is
+    1000000" by "number=1000000". A number given in
     code as a keyword's value (``repeat=5``) is held with that keyword when the claim names
     it before the number, whatever unit the claim then counts in."""
     claim_tokens = tokenize(claim)
@@ -618,6 +626,8 @@ def numbers_keep_their_words(
             for t in claim_tokens[i + 1 : i + 2]
             if not t[0].isdigit() and (t in vocabulary or t == counted)
         }
+        if counted in claim_tokens:  # "the resolution in nanoseconds … is 100"
+            neighbours.add(counted)
         if neighbours and not any(
             tokens[j] == token and neighbours & set(tokens[max(0, j - reach) : j + reach + 1])
             for tokens in quote_tokens
@@ -697,9 +707,10 @@ def names_beyond(question: str, claims: Sequence[str]) -> set[str]:
 
 
 def counted_unit(question: str, loose: bool = False) -> str:
-    """What a "how many" question counts, stemmed ("days"), or "" for any other question;
-    "times", "ways", "kinds" and "types" only when ``loose``."""
-    found = _HOW_MANY.search(question)
+    """What a "how many" question counts, or the unit a question asks a quantity in ("in
+    nanoseconds"), stemmed; "" for any other question. "times", "ways", "kinds" and "types"
+    only when ``loose``."""
+    found = _HOW_MANY.search(question) or _IN_UNIT.search(question)
     if not found or (not loose and found[1].lower() in _LOOSE_UNITS):
         return ""
     return (tokenize(found[1]) or [""])[-1]
@@ -725,6 +736,14 @@ _HOW_MANY = re.compile(
     re.IGNORECASE,
 )
 _LOOSE_UNITS = ("times", "ways", "kinds", "types")
+# A quantity asked for in a unit of measure: "What is its resolution in nanoseconds?"
+_IN_UNIT = re.compile(
+    r"\b(?:in|into|as a number of) ((?:nano|micro|milli)?seconds|minutes|hours|days|weeks|months"
+    r"|years|(?:kilo|mega|giga|tera)?bytes|bits|[KMGT]i?B|characters|(?:kilo|centi|milli)?"
+    r"(?:meters|metres)|km|miles|feet|inches|(?:kilo)?grams|kg|tons|tonnes|percent|dollars"
+    r"|rupees|yuan|euros)\b",
+    re.IGNORECASE,
+)
 _ASKS_NAME = re.compile(r"^\W*(?:who|whom)\b|\bwhat (?:is|are|was|were) the names? of\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
 _ASKS_WHEN = re.compile(r"^\W*when\b", re.I)

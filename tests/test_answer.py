@@ -756,9 +756,35 @@ def test_a_pointed_sentence_sharing_no_word_with_the_question_answers_nothing(ma
     )
     answer = bot.ask(question)
     assert answer.refused
-    pointing = bot.llm.prompts[-1]
-    assert "] Wednesday, January 7, 2026" in pointing[0].content  # it was offered, and taken
-    assert not any(p[-1].content.startswith("From ") for p in bot.llm.prompts)  # not phrased
+    pointing = [p for p in bot.llm.prompts if "one numbered sentence a line" in p[0].content]
+    assert "] Wednesday, January 7, 2026" in pointing[0][0].content  # offered, and taken
+    phrasings = [p[-1].content for p in bot.llm.prompts if p[-1].content.startswith("From ")]
+    assert not any('"Wednesday, January 7, 2026"' in p for p in phrasings)  # not phrased from
+
+
+def test_when_the_sentence_pointed_at_does_not_hold_the_closest_sentence_is_tried(
+    make_assistant,
+):
+    """The model points beside the answer (the finance sentence) and, phrasing from it,
+    invents; the sentence closest to the question in words and meaning holds the answer."""
+    question = "For how many days was Pakistan's foreign minister in China?"
+
+    def reply(messages):
+        asked = messages[-1].content
+        if "one numbered sentence a line" in messages[0].content:
+            line = next(ln for ln in messages[0].content.splitlines() if "banking" in ln)
+            return line.split("]")[0] + "]"
+        if asked.startswith("From "):
+            days = "three" if "three-day visit" in asked else "ten"
+            return f"Pakistan's foreign minister was in China for {days} days."
+        return "The sources do not say."
+
+    bot = make_assistant(reply=reply)
+    answer = bot.ask(question)
+    assert not answer.refused and "three days" in answer.text
+    assert "three-day visit" in answer.citations[0].quote
+    phrasings = [p[-1].content for p in bot.llm.prompts if p[-1].content.startswith("From ")]
+    assert len(phrasings) == 2 and "banking" in phrasings[0]  # the pointed one came first
 
 
 def test_a_question_asking_who_needs_a_name_it_does_not_state():
@@ -777,3 +803,35 @@ def test_a_count_of_what_the_question_asks_about_needs_that_word_beside_the_numb
     assert not find_support(claim, passages, lambda _: text, question=question)
     assert find_support("ZIP files can be more than 4 GiB in size.", passages, lambda _: text,
                         question="How large can ZIP files be?")  # fmt: skip
+
+
+def test_a_name_the_question_states_is_needed_where_the_claim_opens_with_it():
+    """Nothing marks a single word opening a sentence as a name, but one the question asked
+    about is: "India did not attend" is not held by a dateline under a dialogue's title."""
+    text = "Wednesday, January 7, 2026\n\nThe strategic dialogue was held in Beijing."
+    passages = [_passage(text, title="Pakistan and China hold strategic dialogue")]
+    question = "How did India react to the strategic dialogue?"
+    claim = "India did not attend the strategic dialogue."
+    assert not find_support(claim, passages, lambda _: text, question=question)
+    held = text + " India welcomed the strategic dialogue."
+    passages = [_passage(held, title="Pakistan and China hold strategic dialogue")]
+    claim = "India welcomed the strategic dialogue."
+    assert find_support(claim, passages, lambda _: held, question=question)
+
+
+def test_a_quantity_asked_in_a_unit_needs_that_unit_beside_its_number():
+    """timeit's signature gives number=1000000 (executions), not a resolution in nanoseconds;
+    time's page gives "resolution of 100 nanoseconds"."""
+    question = "What is the timer resolution in nanoseconds of timeit's default timer?"
+    signature = "timeit.timeit(stmt='pass', setup='pass', timer=<default timer>, number=1000000)"
+    claim = "The timer resolution in nanoseconds of timeit's default timer is 1000000."
+    passages = [_passage(signature, title="timeit — Measure execution time")]
+    assert not find_support(claim, passages, lambda _: signature, question=question)
+    text = "Windows uses a high-resolution timer which provides resolution of 100 nanoseconds."
+    passages = [_passage(text, title="time — Time access and conversions")]
+    question = "What resolution in nanoseconds does the timer on Windows have?"
+    for claim in (
+        "The resolution in nanoseconds of the timer on Windows is 100.",
+        "The timer on Windows has a resolution of 100 nanoseconds.",
+    ):
+        assert find_support(claim, passages, lambda _: text, question=question)
