@@ -223,11 +223,10 @@ class Generation:
             overlap.append(len(asked & set(tokenize(pair))) / (len(asked) or 1))
         if not spans:
             return None
+        closeness = similarity(r.question, pairs + alone)  # one batch: the question once
         scores = [
             max(a, b) + 0.3 * share
-            for a, b, share in zip(
-                similarity(r.question, pairs), similarity(r.question, alone), overlap
-            )
+            for a, b, share in zip(closeness[: len(pairs)], closeness[len(pairs) :], overlap)
         ]
         passage, sentence = spans[max(range(len(spans)), key=scores.__getitem__)]
         log.debug("closest sentence: %r", sentence.text)

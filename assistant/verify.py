@@ -199,13 +199,10 @@ def find_support(
         return []
     anchors = set(tokenize(question))
     stated = facts(question) | (anchors & rules.names)
+    named = {f for f in stated if not f[0].isdigit()}
     # A name the question states is one wherever the claim puts it: "India did not attend"
     # opens with it, where nothing else marks a single word as a name.
-    needed = (
-        facts(claim)
-        | (words & rules.names)
-        | {f for f in stated if not f[0].isdigit() and set(f.split()) <= words}
-    )
+    needed = facts(claim) | (words & rules.names) | {f for f in named if set(f.split()) <= words}
     asked = stated & needed  # may stand anywhere in a quote's document
 
     code_facts = _code_names(claim)
@@ -228,7 +225,6 @@ def find_support(
     # year"), and the names it states.
     kind = _ASKS_NUMBER.search(question)
     subject = anchors - set(tokenize(kind[0])) if kind else anchors
-    named = {f for f in stated if not f[0].isdigit()}
     code = _code_names(question)
 
     def about_the_question(quote: _Candidate) -> bool:
