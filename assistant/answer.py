@@ -379,8 +379,9 @@ class Generation:
         if not adds_to_the_question(r.question, supported):
             log.debug("refused: the answer only restates the question")
             return answer
-        if not about_what_was_asked(r.question, verified.citations, r.text_of):
-            log.debug("refused: a number the question states is in no cited document")
+        if not about_what_was_asked(r.question, verified.citations, r.text_of, supported):
+            log.debug("refused: a number the question states is in no cited document, or "
+                      "a place answers who")  # fmt: skip
             return answer
         answer.text = verified.text
         answer.refused = False

@@ -224,7 +224,7 @@ def find_support(
     # What the question is about: its words less the kind of answer it asks for ("in which
     # year"), and the names it states.
     kind = _ASKS_NUMBER.search(question)
-    subject = anchors - set(tokenize(kind[0])) if kind else anchors
+    subject = anchors - set(tokenize(kind["kind"])) if kind else anchors
     code = _code_names(question)
 
     def about_the_question(quote: _Candidate) -> bool:
@@ -604,7 +604,8 @@ def numbers_keep_their_words(
     to 4 disks" is not held by "more than 4 GiB", nor "the resolution in nanoseconds is
     1000000" by "number=1000000". A number given in
     code as a keyword's value (``repeat=5``) is held with that keyword when the claim names
-    it before the number, whatever unit the claim then counts in."""
+    it before the number, whatever unit the claim then counts in, and stands where the quotes
+    name the keyword in prose ("up to the maxsize most recent calls")."""
     claim_tokens = tokenize(claim)
     stated = facts(claim)  # not "the two ministers": loose number words are not checked
     quote_tokens = [tokenize(q) for q in quotes]
@@ -624,8 +625,11 @@ def numbers_keep_their_words(
         }
         if counted in claim_tokens:  # "the resolution in nanoseconds … is 100"
             neighbours.add(counted)
+        # The keyword standing for the number in prose: "saves up to the maxsize most recent
+        # calls" below "lru_cache(maxsize=128)" holds "up to 128 recent calls".
+        named = {token} | {k for k, value in keywords if value == token}
         if neighbours and not any(
-            tokens[j] == token and neighbours & set(tokens[max(0, j - reach) : j + reach + 1])
+            tokens[j] in named and neighbours & set(tokens[max(0, j - reach) : j + reach + 1])
             for tokens in quote_tokens
             for j in range(len(tokens))
         ):
@@ -634,23 +638,59 @@ def numbers_keep_their_words(
 
 
 # Questions whose answer is a number, a date or a version: an answer without one is not one.
+# The question word opens the question or follows one leading clause: "If you decorate a
+# function with lru_cache without arguments, how many calls does it remember?"
+_OPENS = (
+    r"^\W*(?:(?:if|when|once|given|in|for|after|before|since|with|without|by|on|at|under|besides"
+    r"|apart from|other than|assuming|suppose)\b[^,;:?]*[,;:]\s*)?"
+)
 _ASKS_NUMBER = re.compile(
-    r"^\W*(?:how (?:many|much|long|old|often|far|large|big|small)|(?:in )?(?:what|which) "
+    _OPENS
+    + r"(?P<kind>how (?:many|much|long|old|often|far|large|big|small)|(?:in )?(?:what|which) "
     r"(?:year|version|release|date|month|day(?!\s+of\s+the\s+week)|number|percentage|size))\b",
     re.IGNORECASE,
 )
 
 
 def about_what_was_asked(
-    question: str, citations: Sequence[Citation], text_of: Callable[[str], str]
+    question: str,
+    citations: Sequence[Citation],
+    text_of: Callable[[str], str],
+    claims: Sequence[str] = (),
 ) -> bool:
     """False when the question states a number (the eighth round, the 2022 final, version 2)
-    that no cited document holds: the answer is about another round, year or version."""
+    that no cited document holds (the answer is about another round, year or version), or
+    asks who and the answer names only places."""
     numbers = {f for f in facts(question) if f[0].isdigit()}
     sources = {c.source for c in citations}
-    return all(
+    if not all(
         any(f" {n} " in _document_run(text_of(source)) for source in sources) for n in numbers
-    )
+    ):
+        return False
+    return not (_ASKS_WHO.search(question) and only_places(question, claims, sources, text_of))
+
+
+_ASKS_WHO = re.compile(_OPENS + r"(?:who|whom)\b", re.I)
+
+
+def only_places(
+    question: str, claims: Sequence[str], sources: Iterable[str], text_of: Callable[[str], str]
+) -> bool:
+    """True when every name ``claims`` add to the question is one the ``sources`` write as a
+    place ("talks in Beijing"): "Who represented China?" is not answered "Beijing hosted the
+    talks", though a capital stands for its government in a headline."""
+    new = names_beyond(question, claims)
+    if not new:
+        return False
+    texts = [text_of(source) for source in sources]
+    words = {w for claim in claims for w in _WORD.findall(claim) if _is_name(w)}
+    places = {
+        token
+        for word in words
+        if any(re.search(rf"\bin (?:the )?{re.escape(word)}\b", text) for text in texts)
+        for token in tokenize(word)
+    }
+    return new <= places
 
 
 def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
@@ -680,7 +720,7 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     return bool(_numbers(text) - _numbers(question)) or bool(words & _COUNTS)
 
 
-_ASKS_AMOUNT = re.compile(r"^\W*how (?:much|many)\b", re.IGNORECASE)
+_ASKS_AMOUNT = re.compile(_OPENS + r"how (?:much|many)\b", re.IGNORECASE)
 _YEARS = re.compile(r"\b(?:1[89]|20)\d\d\s*(?:[–-]|to)\s*(?:1[89]|20)?\d\d\b")
 
 
@@ -740,9 +780,9 @@ _IN_UNIT = re.compile(
     r"|rupees|yuan|euros)\b",
     re.IGNORECASE,
 )
-_ASKS_NAME = re.compile(r"^\W*(?:who|whom)\b|\bwhat (?:is|are|was|were) the names? of\b", re.I)
+_ASKS_NAME = re.compile(_OPENS + r"(?:who|whom)\b|\bwhat (?:is|are|was|were) the names? of\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
-_ASKS_WHEN = re.compile(r"^\W*when\b", re.I)
+_ASKS_WHEN = re.compile(_OPENS + r"when\b", re.I)
 # A time, or a condition: "When does the else clause of a loop run?" "When no break occurs."
 _TIME = re.compile(
     rf"\b(?-i:{MONTHS}|{WEEKDAYS})\b|\b(?:1\d|20)\d\d\b|\b(?:when|whenever|while|once|if|unless"
@@ -773,7 +813,12 @@ def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
     return any(set(tokenize(claim)) - asked for claim in claims)
 
 
-_RESTATING = frozenset(("both", "each", "either", "neither"))
+# Words saying there is an answer without giving it: "gzip.open uses the default compression
+# level" answers "Which level does gzip.open use unless told otherwise?" with the question.
+_RESTATING = frozenset(
+    ("both", "each", "either", "neither", "default", "certain", "particular", "specif",
+     "specifi", "appropri", "usual")
+)  # fmt: skip
 
 
 _COUNTS = {w for w in NUMBER_WORDS if w not in ("one", "zero")}  # "the latest one" is no count

@@ -13,6 +13,7 @@ from assistant.verify import (
     answers_the_kind_asked,
     find_support,
     is_refusal,
+    numbers_keep_their_words,
     parse_markers,
 )
 
@@ -133,6 +134,10 @@ def test_an_answer_that_only_restates_the_question_is_none():
     assert adds_to_the_question("Is the cache thread-safe?", ["The cache is thread-safe."])
     asked = "Which of the two countries will host the next round?"
     assert not adds_to_the_question(asked, ["Both countries will host the next round."])
+    # "the default level" says there is one without saying which.
+    asked = "What compression level does gzip.open use unless told otherwise?"
+    assert not adds_to_the_question(asked, ["gzip.open uses the default compression level."])
+    assert adds_to_the_question(asked, ["gzip.open uses compression level 9 by default."])
 
 
 def test_a_claim_that_gives_a_deed_to_the_wrong_name_is_unsupported():
@@ -835,3 +840,39 @@ def test_a_quantity_asked_in_a_unit_needs_that_unit_beside_its_number():
         "The timer on Windows has a resolution of 100 nanoseconds.",
     ):
         assert find_support(claim, passages, lambda _: text, question=question)
+
+
+def test_a_question_opening_with_a_clause_still_asks_for_a_number():
+    question = (
+        "If you decorate a function with lru_cache without arguments, how many recent calls "
+        "does it remember?"
+    )
+    assert not answers_the_kind_asked(question, ["The cache keeps references to arguments."])
+    assert answers_the_kind_asked(question, ["It remembers up to 128 recent calls."])
+    # The clause is not the subject: a quote must still speak of what the question names.
+    assert not answers_the_kind_asked("If so, who wrote it?", ["It was written in 1991."])
+
+
+def test_a_keyword_value_in_a_signature_stands_where_the_prose_names_the_keyword():
+    """lru_cache's signature gives maxsize=128; its description says "up to the maxsize most
+    recent calls". A 128 beside another word of the claim is still not held."""
+    signature = "@functools.lru_cache(maxsize=128, typed=False)"
+    prose = "Decorator to wrap a function that saves up to the maxsize most recent calls."
+    claim = "The lru_cache decorator remembers up to 128 recent calls."
+    assert numbers_keep_their_words(claim, [signature, prose], counted="call")
+    assert not numbers_keep_their_words(claim, [signature], counted="call")
+    assert not numbers_keep_their_words(
+        "It keeps 128 entries per thread.", [signature, "Each thread has its own entries."]
+    )
+
+
+def test_a_who_question_is_not_answered_with_a_place_alone():
+    """The bundled article's subheading "… as Beijing hosts foreign ministers' talks" does not
+    say who represented China; "Dar", whom the articles never write after "in", does."""
+    from assistant.verify import only_places
+
+    text = "Beijing hosts the talks. The dialogue was held in Beijing. Dar led Pakistan's side."
+    asked = "Who represented China at the talks?"
+    assert only_places(asked, ["Beijing hosted the talks."], ["a.txt"], lambda _: text)
+    assert not only_places(asked, ["Dar led the talks in Beijing."], ["a.txt"], lambda _: text)
+    assert not only_places(asked, ["China was represented."], ["a.txt"], lambda _: text)
