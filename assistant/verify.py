@@ -670,9 +670,6 @@ def about_what_was_asked(
     return not (_ASKS_WHO.search(question) and only_places(question, claims, sources, text_of))
 
 
-_ASKS_WHO = re.compile(_OPENS + r"(?:who|whom)\b", re.I)
-
-
 def only_places(
     question: str, claims: Sequence[str], sources: Iterable[str], text_of: Callable[[str], str]
 ) -> bool:
@@ -780,7 +777,8 @@ _IN_UNIT = re.compile(
     r"|rupees|yuan|euros)\b",
     re.IGNORECASE,
 )
-_ASKS_NAME = re.compile(_OPENS + r"(?:who|whom)\b|\bwhat (?:is|are|was|were) the names? of\b", re.I)
+_ASKS_WHO = re.compile(_OPENS + r"(?:who|whom)\b", re.I)
+_ASKS_NAME = re.compile(_ASKS_WHO.pattern + r"|\bwhat (?:is|are|was|were) the names? of\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
 _ASKS_WHEN = re.compile(_OPENS + r"when\b", re.I)
 # A time, or a condition: "When does the else clause of a loop run?" "When no break occurs."
