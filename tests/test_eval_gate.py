@@ -11,11 +11,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_both_golden_sets_pass_their_thresholds(tmp_path):
+    # Both sets take ~26 min on an AVX2 EPYC and over 30 on a Xeon where llama.cpp runs at half
+    # that speed (golden alone 16 min there); the bound is for a hang, not for speed.
     out_dir = REPO / "eval-out"
     run = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "eval", "--index-dir", str(tmp_path / "index"),
          "--out", str(out_dir), "--baseline", str(REPO / "evals" / "baseline.json")],
-        capture_output=True, text=True, cwd=REPO, timeout=1800,
+        capture_output=True, text=True, cwd=REPO, timeout=4200,
     )  # fmt: skip
     print(run.stdout)  # the summary table, shown with -s or on failure
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
