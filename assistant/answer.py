@@ -16,7 +16,7 @@ from llama_index.core.schema import NodeWithScore
 
 from .context import passage_at
 from .ingest import sentence_before, split_sentences
-from .prompts import Passage, build_messages, fill, load_prompt, numbered_sentences
+from .prompts import Passage, build_messages, fill, load_prompt, numbered_sentences, pick_messages
 from .results import Answer, Citation, Usage
 from .retrieve import tokenize
 from .verify import (
@@ -125,8 +125,11 @@ class Generation:
                 if self._cancelled.is_set():
                     break
                 if phrased:
-                    raw, more, window = phrased
+                    text, more, window = phrased
                     usage = usage + more
+                    if text is None:  # pointed at no sentence to answer from
+                        continue
+                    raw = text
                     streamed = not is_refusal(raw)
                     tried = self.finish(raw, window)
                     if attempt == self._point_and_phrase or not tried.refused:
@@ -166,27 +169,21 @@ class Generation:
         answers from that sentence and the one before it alone. On real text a small model
         refuses answers its passages hold; pointing at a sentence it does far more reliably,
         and answering from two sentences it no longer refuses (measured, README).
-        Returns (text, usage, the passage it is verified against), or None."""
+        Returns (text, usage, the passage it is verified against); text is None when it
+        pointed at no sentence to answer from (the usage still counts the pointing)."""
         r = self.request
         listing, labels = numbered_sentences(r.pointing or r.passages, r.text_of)
-        # The sources lead and the question follows, as in the answer's prompt: over the whole
-        # collection the listing is the same for every question and the engine's prompt cache
-        # keeps it, so a refusal costs a short pre-fill instead of a long one.
-        system = fill(load_prompt("pick-system"), sources=listing).strip()
-        pointed, usage = self._complete(
-            [
-                ChatMessage(role=MessageRole.SYSTEM, content=system),
-                ChatMessage(
-                    role=MessageRole.USER,
-                    content=fill(load_prompt("pick"), question=r.question).strip(),
-                ),
-            ],
-            max_tokens=12,
-        )
+        # Over the whole collection the listing is the same for every question: the engine
+        # keeps it as a cached prefix, so a refusal pre-fills a short question, not ~2,000
+        # tokens. It is saved on disk too, like the answer's context, and restored in a new
+        # process; a restore replaces slot 0's state, so only with a single slot.
+        if r.fixed and getattr(getattr(r.llm, "engine", None), "n_parallel", 0) == 1:
+            r.llm.ensure_prefilled(pick_messages("Ready?", listing), compute=False)
+        pointed, usage = self._complete(pick_messages(r.question, listing), max_tokens=12)
         label = re.search(r"\d+\.\d+", pointed)
         if not label or label[0] not in labels:
             log.debug("pointed at no sentence: %r", pointed)
-            return None
+            return None, usage, None
         passage, sentence = labels[label[0]]
         log.debug("pointed at [%s]: %r", label[0], sentence.text)
         self._phrased_from.add((passage.doc_id, sentence.start))
@@ -194,7 +191,7 @@ class Generation:
         if phrased:
             raw, more, window = phrased
             return raw, usage + more, window
-        return None
+        return None, usage, None
 
     def _phrase_from_closest(self):
         """After pointing found nothing that holds: answer from the sentence closest to the

@@ -27,7 +27,7 @@ from .embedder import embedder_id
 from .errors import BusyError, IndexDamagedError, QuestionError
 from .indexer import Indexer
 from .planner import ContextPlanner
-from .prompts import build_messages, fill, load_prompt
+from .prompts import build_messages, fill, load_prompt, numbered_sentences, pick_messages
 from .results import Answer, Citation, SearchHit
 from .store import DocRecord, Store, SyncReport
 from .verify import MARKER, SupportRules, is_refusal
@@ -366,10 +366,16 @@ class Assistant:
         return hits
 
     def warm_up(self) -> None:
-        """Load the models and, for a fixed context, pre-fill it so the first answer is fast."""
+        """Load the models and, for a fixed context, pre-fill it so the first answer is fast.
+        With the prompt cache on, the sentence listing a refusal points into is pre-filled
+        and saved first (once: later processes restore both), so the first refusal is fast too."""
         fixed = self.planner.fixed
         llm = self.llm
         if fixed and hasattr(llm, "ensure_prefilled"):
+            engine = llm.engine
+            if engine.prompt_cache and engine.n_parallel == 1:
+                listing, _ = numbered_sentences(fixed, self.planner.text_of)
+                llm.ensure_prefilled(pick_messages("Ready?", listing), compute=True)
             llm.ensure_prefilled(build_messages("Ready?", fixed), compute=True)
 
     def _similarity(self, claim: str, quotes: Sequence[str]) -> list[float]:

@@ -82,6 +82,7 @@ class LlamaEngine:
             params.speculative.types = [kind]
         self.model_path = model_path
         self.n_ctx = n_ctx
+        self.n_parallel = n_parallel
         self.flash_attention = flash_attention
         try:
             self._server = xllamacpp.Server(params)
@@ -211,7 +212,7 @@ class PromptCache:
     its own sha256: a damaged or half-written file is deleted, never restored.
     """
 
-    keep = 4  # newest files kept: a few corpora or settings side by side
+    keep = 6  # newest files kept: the answer's and the pointing prefix of a few corpora
 
     def __init__(self, directory: Path, slot_action: Callable[[str, str], dict]):
         self.directory = directory
@@ -327,7 +328,13 @@ class LlamaCppLLM(_ChatLLM):
         """Have the engine hold ``messages`` pre-filled, so the next prompt that starts with
         them pre-fills only the rest: restored from the prompt cache on disk when it has
         them, else computed (and saved there). With ``compute=False`` and no prompt cache,
-        nothing is done: the next question pre-fills them anyway."""
+        nothing is done: the next question pre-fills them anyway.
+
+        Nothing is done either when ``messages`` were the last ensured: llama.cpp keeps them
+        in its slot, or in its own prompt cache in memory when another prompt moved in. A
+        restore from disk replaces the slot's state outright (llama.cpp keeps no copy in
+        memory), so switching between two fixed prefixes restores each in turn (~0.1 s).
+        """
         cache = self._engine.prompt_cache
         if cache is None and not compute:
             return

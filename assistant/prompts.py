@@ -109,3 +109,15 @@ def numbered_sentences(
             lines.append(f"[{p.number}.{k}] {span.text}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks), labels
+
+
+def pick_messages(question: str, listing: str) -> list[ChatMessage]:
+    """Asks the model for the label of the sentence in ``listing`` (``numbered_sentences``)
+    that answers ``question``. The listing leads, so over the whole collection every
+    question shares it as a cached prefix."""
+    system = fill(load_prompt("pick-system"), sources=listing).strip()
+    ask = fill(load_prompt("pick"), question=question).strip()
+    return [
+        ChatMessage(role=MessageRole.SYSTEM, content=system),
+        ChatMessage(role=MessageRole.USER, content=ask),
+    ]

@@ -74,6 +74,23 @@ def test_a_new_process_restores_the_pre_filled_context_instead_of_recomputing_it
     assert "Islamabad" in json.loads(out.stdout)["answer"]
 
 
+def test_a_new_process_restores_the_pointing_listing_for_its_first_refusal(bot):
+    # A refusal points into the whole collection listed sentence by sentence (~2,000 tokens):
+    # the fixture's warm-up saved it, and a new process restores it instead of pre-filling it.
+    question = "How tall is the Khunjerab Pass in metres?"
+    assert bot.ask(question).refused
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "--json", "--timings",
+         "--corpus", str(CORPUS), "--index-dir", str(bot.settings.index_dir), question],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith('{"timings"'))
+    usage = json.loads(line)["usage"]
+    assert usage["cached_tokens"] > 3000 and usage["prompt_tokens"] < 1000, usage
+    assert json.loads(out.stdout)["refused"]
+
+
 def test_eight_threads_on_one_assistant_all_get_their_own_cited_answers(bot):
     from concurrent.futures import ThreadPoolExecutor
 
