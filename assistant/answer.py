@@ -177,7 +177,7 @@ class Generation:
         # keeps it as a cached prefix, so a refusal pre-fills a short question, not ~2,000
         # tokens. It is saved on disk too, like the answer's context, and restored in a new
         # process; a restore replaces slot 0's state, so only with a single slot.
-        if r.fixed and getattr(getattr(r.llm, "engine", None), "n_parallel", 0) == 1:
+        if r.fixed and hasattr(r.llm, "ensure_prefilled") and r.llm.engine.n_parallel == 1:
             r.llm.ensure_prefilled(pick_messages("Ready?", listing), compute=False)
         pointed, usage = self._complete(pick_messages(r.question, listing), max_tokens=12)
         label = re.search(r"\d+\.\d+", pointed)

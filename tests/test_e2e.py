@@ -59,26 +59,8 @@ def test_streaming_gives_the_same_kind_of_answer(bot):
     assert generation.answer.usage.cached_tokens > 1000  # the fixed context was reused
 
 
-def test_a_new_process_restores_the_pre_filled_context_instead_of_recomputing_it(bot):
-    # The fixture's warm-up saved the pre-filled context; a one-shot `assistant ask` restores it.
-    out = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ask", "--json", "--timings",
-         "--corpus", str(CORPUS), "--index-dir", str(bot.settings.index_dir),
-         "Where will the next round of the Strategic Dialogue be held?"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
-    line = next(ln for ln in out.stderr.splitlines() if ln.startswith('{"timings"'))
-    usage = json.loads(line)["usage"]
-    assert usage["cached_tokens"] > 1000 and usage["prompt_tokens"] < 100, usage
-    assert "Islamabad" in json.loads(out.stdout)["answer"]
-
-
-def test_a_new_process_restores_the_pointing_listing_for_its_first_refusal(bot):
-    # A refusal points into the whole collection listed sentence by sentence (~2,000 tokens):
-    # the fixture's warm-up saved it, and a new process restores it instead of pre-filling it.
-    question = "How tall is the Khunjerab Pass in metres?"
-    assert bot.ask(question).refused
+def ask_in_a_new_process(bot, question: str) -> tuple[dict, dict]:
+    """A one-shot `assistant ask --json --timings` on the bot's index: the answer and usage."""
     out = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "ask", "--json", "--timings",
          "--corpus", str(CORPUS), "--index-dir", str(bot.settings.index_dir), question],
@@ -86,9 +68,26 @@ def test_a_new_process_restores_the_pointing_listing_for_its_first_refusal(bot):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     line = next(ln for ln in out.stderr.splitlines() if ln.startswith('{"timings"'))
-    usage = json.loads(line)["usage"]
+    return json.loads(out.stdout), json.loads(line)["usage"]
+
+
+def test_a_new_process_restores_the_pre_filled_context_instead_of_recomputing_it(bot):
+    # The fixture's warm-up saved the pre-filled context; a one-shot `assistant ask` restores it.
+    answer, usage = ask_in_a_new_process(
+        bot, "Where will the next round of the Strategic Dialogue be held?"
+    )
+    assert usage["cached_tokens"] > 1000 and usage["prompt_tokens"] < 100, usage
+    assert "Islamabad" in answer["answer"]
+
+
+def test_a_new_process_restores_the_pointing_listing_for_its_first_refusal(bot):
+    # A refusal points into the whole collection listed sentence by sentence (~2,000 tokens):
+    # the fixture's warm-up saved it, and a new process restores it instead of pre-filling it.
+    question = "How tall is the Khunjerab Pass in metres?"
+    assert bot.ask(question).refused
+    answer, usage = ask_in_a_new_process(bot, question)
     assert usage["cached_tokens"] > 3000 and usage["prompt_tokens"] < 1000, usage
-    assert json.loads(out.stdout)["refused"]
+    assert answer["refused"]
 
 
 def test_eight_threads_on_one_assistant_all_get_their_own_cited_answers(bot):
