@@ -24,7 +24,9 @@ from .verify import (
     about_what_was_asked,
     adds_to_the_question,
     answers_the_kind_asked,
+    asks_for_a_name,
     is_refusal,
+    names_beyond,
     quotes_only_unretrieved,
     verify,
 )
@@ -76,6 +78,7 @@ class Generation:
         self._release = release
         self._cancelled = threading.Event()
         self._phrased_from: set[tuple[str, int]] = set()  # (document, sentence start) tried
+        self._draft = ""  # the model's first answer, when verification refused it
         self.on_answer: Callable[[Answer], None] | None = None  # e.g. saves it
 
     def cancel(self) -> None:
@@ -117,6 +120,7 @@ class Generation:
             # Each try answers from one sentence. A refusal after all keeps what the model
             # said from the sentence it pointed at (or its draft): the fallback's is a guess.
             streamed = not is_refusal(raw)
+            self._draft = "" if is_refusal(raw) else raw
             for attempt in (self._point_and_phrase, self._phrase_from_closest):
                 if streamed:
                     yield "\n\n"  # text was streamed; the answer from a sentence follows
@@ -194,37 +198,45 @@ class Generation:
         return None, usage, None
 
     def _phrase_from_closest(self):
-        """After pointing found nothing that holds: answer from the sentence closest to the
-        question in meaning and words (the embedder's cosine, with and without the sentence
-        before it, plus the share of the question's words) that was not tried yet. The model
-        points away from the answer on paraphrased questions that the embedder still ranks
-        first. Returns (text, usage, window) or None."""
+        """After pointing found nothing that holds: answer from the sentence closest in meaning
+        and words (the embedder's cosine, with and without the sentence before it, plus the
+        share of the words) to the question, or to the model's first answer when verification
+        refused it and it restates the question, that was not tried yet. The model points away
+        from the answer on paraphrased questions that the embedder still ranks first; and its
+        refused draft often rests on the right sentence with the roles swapped ("Wang Yi led
+        Pakistan's side"). Returns (text, usage, window) or None."""
         r = self.request
         similarity = r.rules.similarity
         if similarity is None:
             return None
         _, labels = numbered_sentences(r.pointing or r.passages, r.text_of)
         asked = set(tokenize(r.question))
-        spans, alone, pairs, overlap = [], [], [], []
+        spans, alone, pairs = [], [], []
         for passage, sentence in labels.values():
             if (passage.doc_id, sentence.start) in self._phrased_from:
                 continue
-            words = set(tokenize(sentence.text))
-            if not words & asked:
+            if not set(tokenize(sentence.text)) & asked:
                 continue  # shares no word with the question: no answer to it (see _phrase)
             before = sentence_before(r.text_of(passage.doc_id), sentence.start)
-            pair = f"{before.text} {sentence.text}" if before else sentence.text
             spans.append((passage, sentence))
             alone.append(sentence.text)
-            pairs.append(pair)
-            overlap.append(len(asked & set(tokenize(pair))) / (len(asked) or 1))
+            pairs.append(f"{before.text} {sentence.text}" if before else sentence.text)
         if not spans:
             return None
-        closeness = similarity(r.question, pairs + alone)  # one batch: the question once
-        scores = [
-            max(a, b) + 0.3 * share
-            for a, b, share in zip(closeness[: len(pairs)], closeness[len(pairs) :], overlap)
-        ]
+        targets = [r.question]
+        drafted = set(tokenize(self._draft))
+        if len(drafted & asked) * 2 >= len(asked):
+            # A draft restating the question rests on some sentence; one that does not (a
+            # source sentence copied whole) says nothing of where the answer is.
+            targets.append(self._draft)
+        scores = [0.0] * len(spans)
+        for target in targets:
+            wanted = set(tokenize(target))
+            closeness = similarity(target, pairs + alone)  # one batch: the target once
+            for i, pair in enumerate(pairs):
+                share = len(wanted & set(tokenize(pair))) / (len(wanted) or 1)
+                score = max(closeness[i], closeness[len(pairs) + i]) + 0.3 * share
+                scores[i] = max(scores[i], score)
         passage, sentence = spans[max(range(len(spans)), key=scores.__getitem__)]
         log.debug("closest sentence: %r", sentence.text)
         self._phrased_from.add((passage.doc_id, sentence.start))
@@ -244,22 +256,34 @@ class Generation:
             # pointed at a dateline ("Wednesday, January 7, 2026") for a launch date.
             log.debug("the sentence pointed at shares no word with the question")
             return None
+        content = window.node.get_content().replace("\n", " ")
+        heading = passage.heading or passage.doc_id
+        raw, usage = yield from self._phrase_with("phrase", heading, content)
+        if asks_for_a_name(r.question) and not names_beyond(r.question, [raw]):
+            # Asked who, the model may answer with the country it was asked about ("China
+            # represented China"); told to name people as the text does, it names them. Not
+            # the first prompt: that one swaps roles more often ("Wang Yi led Pakistan's side").
+            if raw.strip() and not is_refusal(raw):
+                yield "\n\n"
+            raw, more = yield from self._phrase_with("phrase-names", heading, content)
+            usage = usage + more
+        marked = " ".join(f"{s.text} [{passage.number}]" for s in split_sentences(raw.strip()))
+        return marked, usage, window
+
+    def _phrase_with(self, prompt: str, heading: str, text: str):
+        """Stream the model's answer to the question from ``text`` alone, asked with the
+        prompt file ``prompt``; return (text, usage)."""
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("phrase-system").strip()),
             ChatMessage(
                 role=MessageRole.USER,
                 content=fill(
-                    load_prompt("phrase"),
-                    heading=passage.heading or passage.doc_id,
-                    text=window.node.get_content().replace("\n", " "),
-                    question=r.question,
+                    load_prompt(prompt), heading=heading, text=text, question=self.request.question
                 ).strip(),
             ),
         ]
         raw, last = yield from self._stream(messages, time.perf_counter())
-        usage = usage_from(getattr(last, "raw", None))
-        marked = " ".join(f"{s.text} [{passage.number}]" for s in split_sentences(raw.strip()))
-        return marked, usage, window
+        return raw, usage_from(getattr(last, "raw", None))
 
     def _complete(self, messages: list[ChatMessage], max_tokens: int) -> tuple[str, Usage]:
         """The model's whole reply, not streamed to the reader."""

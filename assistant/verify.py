@@ -643,6 +643,8 @@ def numbers_keep_their_words(
 _OPENS = (
     r"^\W*(?:(?:if|when|once|given|in|for|after|before|since|with|without|by|on|at|under|besides"
     r"|apart from|other than|assuming|suppose)\b[^,;:?]*[,;:]\s*)?"
+    # or a preposition: "For how many days …?", "To whom …?", "Since which version …?"
+    r"(?:(?:for|to|by|from|since|until|in|on|at|of|with|after|before)\s+)?"
 )
 _ASKS_NUMBER = re.compile(
     _OPENS
@@ -719,6 +721,11 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
 
 _ASKS_AMOUNT = re.compile(_OPENS + r"how (?:much|many)\b", re.IGNORECASE)
 _YEARS = re.compile(r"\b(?:1[89]|20)\d\d\s*(?:[–-]|to)\s*(?:1[89]|20)?\d\d\b")
+
+
+def asks_for_a_name(question: str) -> bool:
+    """True when ``question`` asks who (or for names)."""
+    return bool(_ASKS_NAME.search(question))
 
 
 def names_beyond(question: str, claims: Sequence[str]) -> set[str]:

@@ -792,6 +792,85 @@ def test_when_the_sentence_pointed_at_does_not_hold_the_closest_sentence_is_trie
     assert len(phrasings) == 2 and "banking" in phrasings[0]  # the pointed one came first
 
 
+def test_a_draft_with_the_roles_swapped_is_answered_again_from_the_sentence_it_rests_on(
+    make_assistant,
+):
+    """The draft names the right people in the wrong roles, pointing misses, and the sentence
+    closest to the question is another; the draft's own sentence holds the answer."""
+    question = "Who headed Pakistan's delegation?"
+
+    def reply(messages):
+        asked = messages[-1].content
+        if "one numbered sentence a line" in messages[0].content:
+            line = next(ln for ln in messages[0].content.splitlines() if "banking" in ln)
+            return line.split("]")[0] + "]"
+        if asked.startswith("From "):
+            if "co-chaired" in asked:
+                return "Mohammad Ishaq Dar headed Pakistan's delegation."
+            return "Pakistan headed Pakistan's delegation."
+        if asked.startswith("Question: "):
+            return "Chinese Foreign Minister Wang Yi headed Pakistan's delegation on January 4 [1]."
+        return "The sources do not say."
+
+    bot = make_assistant(reply=reply)
+    answer = bot.ask(question)
+    assert not answer.refused and "Dar headed" in answer.text, answer.raw_text
+    assert "co-chaired" in answer.citations[0].quote
+    phrasings = [p[-1].content for p in bot.llm.prompts if p[-1].content.startswith("From ")]
+    assert "banking" in phrasings[0] and "co-chaired" in phrasings[-1]  # pointed, then draft's
+
+
+def test_a_refused_draft_that_does_not_restate_the_question_does_not_steer_the_choice(
+    make_assistant,
+):
+    """A source sentence copied whole says nothing of where the answer is: the sentence
+    closest to the question is still the one tried."""
+    question = "For how many days was Pakistan's foreign minister in China?"
+
+    def reply(messages):
+        asked = messages[-1].content
+        if "one numbered sentence a line" in messages[0].content:
+            line = next(ln for ln in messages[0].content.splitlines() if "banking" in ln)
+            return line.split("]")[0] + "]"
+        if asked.startswith("From "):
+            days = "three" if "three-day visit" in asked else "ten"
+            return f"Pakistan's foreign minister was in China for {days} days."
+        return "Gwadar Port should evolve into a regional trade and transshipment hub [1]."
+
+    answer = make_assistant(reply=reply).ask(question)
+    assert not answer.refused and "three days" in answer.text, answer.raw_text
+
+
+def test_asked_who_an_answer_naming_no_one_is_phrased_again_naming_people(make_assistant):
+    def reply(messages):
+        asked = messages[-1].content
+        if "one numbered sentence a line" in messages[0].content:
+            line = next(ln for ln in messages[0].content.splitlines() if "co-chaired on" in ln)
+            return line.split("]")[0] + "]"
+        if asked.startswith("From "):
+            if "Name people as the text names them" in asked:
+                return "Chinese Foreign Minister Wang Yi represented China at the talks."
+            return "China represented China at the talks."
+        return "The sources do not say."
+
+    bot = make_assistant(reply=reply)
+    generation = bot.stream("Who represented China at the talks?")
+    streamed = "".join(generation)
+    answer = generation.answer
+    assert not answer.refused and "Wang Yi represented China" in answer.text
+    assert streamed.startswith("China represented China at the talks.\n\nChinese Foreign")
+    bot.llm.prompts.clear()
+    bot.ask("Where were the talks held?")  # not asked who: one phrasing a sentence
+    assert not any("Name people" in p[-1].content for p in bot.llm.prompts)
+
+
+def test_a_question_opening_with_a_preposition_still_asks_for_a_number():
+    claims = ["Gwadar Port should evolve into a regional trade hub."]
+    assert not answers_the_kind_asked("For how many days was Dar in China?", claims)
+    assert not answers_the_kind_asked("Since which version does the module exist?", claims)
+    assert answers_the_kind_asked("For how many days was Dar in China?", ["For three days."])
+
+
 def test_a_question_asking_who_needs_a_name_it_does_not_state():
     asks = "What are the names of the Pakistani astronauts expected to enter the station?"
     assert not answers_the_kind_asked(asks, ["Pakistan astronauts are expected to enter it."])
