@@ -211,7 +211,7 @@ class Generation:
             return None
         _, labels = numbered_sentences(r.pointing or r.passages, r.text_of)
         asked = set(tokenize(r.question))
-        spans, alone, pairs = [], [], []
+        spans, alone, pairs, pair_words = [], [], [], []
         for passage, sentence in labels.values():
             if (passage.doc_id, sentence.start) in self._phrased_from:
                 continue
@@ -221,6 +221,7 @@ class Generation:
             spans.append((passage, sentence))
             alone.append(sentence.text)
             pairs.append(f"{before.text} {sentence.text}" if before else sentence.text)
+            pair_words.append(set(tokenize(pairs[-1])))
         if not spans:
             return None
         targets = [r.question]
@@ -233,8 +234,8 @@ class Generation:
         for target in targets:
             wanted = set(tokenize(target))
             closeness = similarity(target, pairs + alone)  # one batch: the target once
-            for i, pair in enumerate(pairs):
-                share = len(wanted & set(tokenize(pair))) / (len(wanted) or 1)
+            for i, words in enumerate(pair_words):
+                share = len(wanted & words) / (len(wanted) or 1)
                 score = max(closeness[i], closeness[len(pairs) + i]) + 0.3 * share
                 scores[i] = max(scores[i], score)
         passage, sentence = spans[max(range(len(spans)), key=scores.__getitem__)]

@@ -1,6 +1,7 @@
 """Citation parsing and verification, and the Assistant facade with a canned LLM."""
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -586,10 +587,14 @@ def test_the_second_look_can_be_turned_off(make_assistant):
     assert len(bot.llm.prompts) == 1
 
 
-def _point_then_phrase(label_holding: str, phrased: str):
-    """A canned model over retrieved passages: refuses the first time, points at the
-    labelled sentence holding ``label_holding`` when shown numbered sentences, and answers
-    ``phrased`` when shown one sentence."""
+def _point_then_phrase(
+    label_holding: str,
+    phrased: str | Callable[[str], str],
+    draft: str = "The sources do not say.",
+):
+    """A canned model: answers ``draft`` first, points at the labelled sentence holding
+    ``label_holding`` when shown numbered sentences, and answers ``phrased`` (or
+    ``phrased(prompt)``) when shown one sentence."""
 
     def reply(messages):
         asked = messages[-1].content
@@ -600,8 +605,8 @@ def _point_then_phrase(label_holding: str, phrased: str):
                     return line.split("]")[0] + "]"
             return "none"
         if asked.startswith("From "):
-            return phrased
-        return "The sources do not say."
+            return phrased(asked) if callable(phrased) else phrased
+        return draft
 
     return reply
 
@@ -767,24 +772,19 @@ def test_a_pointed_sentence_sharing_no_word_with_the_question_answers_nothing(ma
     assert not any('"Wednesday, January 7, 2026"' in p for p in phrasings)  # not phrased from
 
 
+def _days_in_china(prompt: str) -> str:
+    """The model's answer from one sentence: right only from the three-day visit's."""
+    days = "three" if "three-day visit" in prompt else "ten"
+    return f"Pakistan's foreign minister was in China for {days} days."
+
+
 def test_when_the_sentence_pointed_at_does_not_hold_the_closest_sentence_is_tried(
     make_assistant,
 ):
     """The model points beside the answer (the finance sentence) and, phrasing from it,
     invents; the sentence closest to the question in words and meaning holds the answer."""
     question = "For how many days was Pakistan's foreign minister in China?"
-
-    def reply(messages):
-        asked = messages[-1].content
-        if "one numbered sentence a line" in messages[0].content:
-            line = next(ln for ln in messages[0].content.splitlines() if "banking" in ln)
-            return line.split("]")[0] + "]"
-        if asked.startswith("From "):
-            days = "three" if "three-day visit" in asked else "ten"
-            return f"Pakistan's foreign minister was in China for {days} days."
-        return "The sources do not say."
-
-    bot = make_assistant(reply=reply)
+    bot = make_assistant(reply=_point_then_phrase("banking", _days_in_china))
     answer = bot.ask(question)
     assert not answer.refused and "three days" in answer.text
     assert "three-day visit" in answer.citations[0].quote
@@ -798,21 +798,13 @@ def test_a_draft_with_the_roles_swapped_is_answered_again_from_the_sentence_it_r
     """The draft names the right people in the wrong roles, pointing misses, and the sentence
     closest to the question is another; the draft's own sentence holds the answer."""
     question = "Who headed Pakistan's delegation?"
+    draft = "Chinese Foreign Minister Wang Yi headed Pakistan's delegation on January 4 [1]."
 
-    def reply(messages):
-        asked = messages[-1].content
-        if "one numbered sentence a line" in messages[0].content:
-            line = next(ln for ln in messages[0].content.splitlines() if "banking" in ln)
-            return line.split("]")[0] + "]"
-        if asked.startswith("From "):
-            if "co-chaired" in asked:
-                return "Mohammad Ishaq Dar headed Pakistan's delegation."
-            return "Pakistan headed Pakistan's delegation."
-        if asked.startswith("Question: "):
-            return "Chinese Foreign Minister Wang Yi headed Pakistan's delegation on January 4 [1]."
-        return "The sources do not say."
+    def phrased(prompt):
+        who = "Mohammad Ishaq Dar" if "co-chaired" in prompt else "Pakistan"
+        return f"{who} headed Pakistan's delegation."
 
-    bot = make_assistant(reply=reply)
+    bot = make_assistant(reply=_point_then_phrase("banking", phrased, draft))
     answer = bot.ask(question)
     assert not answer.refused and "Dar headed" in answer.text, answer.raw_text
     assert "co-chaired" in answer.citations[0].quote
@@ -826,34 +818,20 @@ def test_a_refused_draft_that_does_not_restate_the_question_does_not_steer_the_c
     """A source sentence copied whole says nothing of where the answer is: the sentence
     closest to the question is still the one tried."""
     question = "For how many days was Pakistan's foreign minister in China?"
-
-    def reply(messages):
-        asked = messages[-1].content
-        if "one numbered sentence a line" in messages[0].content:
-            line = next(ln for ln in messages[0].content.splitlines() if "banking" in ln)
-            return line.split("]")[0] + "]"
-        if asked.startswith("From "):
-            days = "three" if "three-day visit" in asked else "ten"
-            return f"Pakistan's foreign minister was in China for {days} days."
-        return "Gwadar Port should evolve into a regional trade and transshipment hub [1]."
-
-    answer = make_assistant(reply=reply).ask(question)
+    copied = "Gwadar Port should evolve into a regional trade and transshipment hub [1]."
+    answer = make_assistant(reply=_point_then_phrase("banking", _days_in_china, copied)).ask(
+        question
+    )
     assert not answer.refused and "three days" in answer.text, answer.raw_text
 
 
 def test_asked_who_an_answer_naming_no_one_is_phrased_again_naming_people(make_assistant):
-    def reply(messages):
-        asked = messages[-1].content
-        if "one numbered sentence a line" in messages[0].content:
-            line = next(ln for ln in messages[0].content.splitlines() if "co-chaired on" in ln)
-            return line.split("]")[0] + "]"
-        if asked.startswith("From "):
-            if "Name people as the text names them" in asked:
-                return "Chinese Foreign Minister Wang Yi represented China at the talks."
-            return "China represented China at the talks."
-        return "The sources do not say."
+    def phrased(prompt):
+        if "Name people as the text names them" in prompt:
+            return "Chinese Foreign Minister Wang Yi represented China at the talks."
+        return "China represented China at the talks."
 
-    bot = make_assistant(reply=reply)
+    bot = make_assistant(reply=_point_then_phrase("co-chaired on", phrased))
     generation = bot.stream("Who represented China at the talks?")
     streamed = "".join(generation)
     answer = generation.answer
