@@ -379,6 +379,14 @@ class Generation:
         if is_refusal(raw):
             log.debug("the model refused: %r", raw)
             return answer
+        if r.pointing and not r.fixed:
+            # The chunks of the retrieved documents a refusal may point into, ranked just below
+            # those shown, count as retrieved: an answer one of them holds is cited from it, not
+            # refused and asked again (the model knew "Python uses the Mersenne Twister", ranked
+            # fifth on random's page). Not another document's: the glossary's "decode bytes
+            # from the operating system" held no gzip header's "operating system byte".
+            documents = {p.doc_id for p in ranked}
+            ranked += [Passage(0, p.node) for p in r.pointing if p.doc_id in documents]
         shown = [window] if window else r.passages
         # Phrased from the sentence pointed at, an answer may still be held by another passage
         # the model saw (it pointed at the sentence beside the answer): those count too.

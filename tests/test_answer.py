@@ -666,6 +666,41 @@ def test_a_refusal_points_also_into_chunks_ranked_just_below_the_budget(make_ass
     assert unwidened.ask(question).refused
 
 
+def test_a_first_answer_held_by_a_chunk_ranked_just_below_the_budget_is_cited_from_it(
+    make_assistant, tmp_path
+):
+    # The model knew "Python uses the Mersenne Twister" though retrieval ranked it fifth on
+    # random's page, outside the four passages shown: the answer stands, cited from that chunk.
+    parade = (
+        "The Harbour Parade\n\n"
+        + "The harbour parade is the town's lantern parade. " * 6
+        + "\n\nThe lantern parade of the harbour draws crowds from the whole coast each year."
+        + " Families walk beside the boats and sing.\n\n"
+    )
+    tickets = "Tickets for it cost twelve dollars for adults, and children go free of charge.\n"
+    question = "How much does a ticket for the harbour lantern parade cost?"
+    reply = _point_then_phrase("nothing", "", draft="A ticket costs twelve dollars.")
+    narrow = dict(top_k=1, context_tokens=50, chunk_words=20, point_extra_tokens=400)
+
+    def ask(files: dict[str, str], extra_chunks: int = 3):
+        corpus = tmp_path / str(len(list(tmp_path.iterdir())))
+        corpus.mkdir()
+        for name, text in files.items():
+            (corpus / name).write_text(text)
+        settings = Settings(full_context_tokens=0, point_extra_chunks=extra_chunks, **narrow)
+        bot = make_assistant(reply=reply, corpus_dir=corpus, settings=settings)
+        return bot.ask(question), bot.llm.prompts
+
+    answer, prompts = ask({"parade.txt": parade + tickets})
+    assert "twelve dollars" not in prompts[0][0].content  # the model did not read it
+    assert not answer.refused, answer.unsupported
+    assert "cost twelve dollars" in answer.citations[0].quote and len(prompts) == 1
+    # Held by no chunk retrieval ranked, or only by another document's: not cited from it.
+    assert ask({"parade.txt": parade + tickets}, extra_chunks=0)[0].refused
+    apart, prompts = ask({"parade.txt": parade, "tickets.txt": tickets})
+    assert apart.refused and "twelve dollars" in prompts[1][0].content  # though pointed into
+
+
 def test_an_answer_from_a_pointed_sentence_mixes_in_no_fact_from_another_passage(
     make_assistant,
 ):
