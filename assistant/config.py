@@ -164,7 +164,8 @@ class Settings(BaseSettings):
         2,
         ge=0,
         description="When the model refuses over retrieved chunks and points at the answering "
-        "sentence, it may also point into this many chunks ranked just below top_k.",
+        "sentence, it may also point into this many chunks ranked just below top_k; those of "
+        "documents ranked within top_k may also hold (and be cited for) its first answer.",
     )
     point_extra_tokens: int = Field(
         300,
