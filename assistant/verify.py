@@ -297,6 +297,8 @@ def find_support(
     candidates = _candidates(passages, text_of)
     if not keeps_its_subjects(claim, [c.span.text for c in candidates]):
         return []
+    if not keeps_its_topic(claim, candidates):
+        return []
 
     # A sentence negating only words the question itself states ("with no parameters",
     # asked about the frozen parameter) says nothing against the answer: it is left out,
@@ -512,6 +514,59 @@ def keeps_its_subjects(claim: str, sentences: Sequence[str]) -> bool:
             if subjects:
                 named.append((overlap, any(names & subject for names in subjects)))
         if named and not max(named, key=lambda pair: pair[0])[1]:
+            return False
+    return True
+
+
+_BE = frozenset("is are was were be been being".split())
+_PARTICIPLES = frozenset(
+    "made held built given taken found kept left meant put read set written known shown done "
+    "seen".split()
+)
+_PRONOUNS = frozenset("it this that these those they which who what one he she there".split())
+
+
+def _passive_subjects(sentence: str) -> list[tuple[str, str]]:
+    """(head noun, verb stem) of each passive in ``sentence``: "Empty tuples are constructed"
+    gives ("tupl", "construct"). Pronouns are left out: what they stand for is elsewhere."""
+    words = _WORD.findall(sentence)
+    between = _BETWEEN_SUBJECT_AND_VERB | {"not", "only", "always", "usually", "often", "still"}
+    pairs = []
+    for i, word in enumerate(words):
+        if not word.islower() or not (word.endswith("ed") or word in _PARTICIPLES):
+            continue
+        j = i - 1
+        while j >= 0 and words[j].lower() in between:
+            j -= 1
+        if j < 1 or words[j].lower() not in _BE:
+            continue
+        j -= 1
+        while j >= 0 and words[j].lower() in between:
+            j -= 1
+        head, verb = tokenize(words[j])[-1:], tokenize(word)[-1:]
+        if j >= 0 and head and verb and words[j].lower() not in _PRONOUNS:
+            pairs.append((head[0], verb[0]))
+    return pairs
+
+
+def keeps_its_topic(claim: str, candidates: Sequence[_Candidate]) -> bool:
+    """False when the sentence most like the claim, among those saying the claim's passive verb
+    of something, says it of what its section's heading names, and the claim of something else
+    that heading does not name: "The empty set is constructed by an empty pair of parentheses"
+    from "Empty tuples are constructed by an empty pair of parentheses" under "Tuples and
+    Sequences". Common nouns, where :func:`keeps_its_subjects` reads names; a heading not
+    naming the quote's subject decides nothing ("the dialogue" asked, "the talks" written)."""
+    words = set(tokenize(claim))
+    for head, verb in _passive_subjects(claim):
+        best: tuple[int, set[str], set[str]] | None = None
+        for candidate in candidates:
+            overlap = len(words & set(candidate.runs[0].split()))
+            if overlap < len(words) / 2 or (best and overlap <= best[0]):
+                continue
+            heads = {h for h, v in _passive_subjects(candidate.span.text) if v == verb}
+            if heads:
+                best = (overlap, heads, set(candidate.runs[1].split()))
+        if best and head not in best[1] and best[1] & best[2] and head not in best[2]:
             return False
     return True
 

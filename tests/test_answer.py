@@ -94,6 +94,24 @@ def test_a_question_restated_with_a_name_from_the_heading_alone_is_unsupported()
     assert find_support(claim, [telling], {"a.txt": said}.get, question=question)
 
 
+def test_a_statement_about_what_its_section_covers_is_not_given_to_something_else():
+    # The tutorial's "Tuples and Sequences" says how empty tuples are made; sets are made
+    # another way, a section later. Common nouns: nothing capitalises "set" or "tuples".
+    quote = "Empty tuples are constructed by an empty pair of parentheses."
+    tuples = _passage(quote, title="Data Structures", section="Tuples and Sequences")
+    text_of = {"a.txt": quote}.get
+    claim = "The empty set is constructed by an empty pair of parentheses."
+    assert not find_support(claim, [tuples], text_of)
+    assert find_support("An empty tuple is constructed by an empty pair of parentheses.",
+                        [tuples], text_of)  # fmt: skip
+    # A heading that does not name the quote's subject says nothing of it: "the dialogue"
+    # asked about may be "the talks" the article writes.
+    talks = "The talks were co-chaired on January 4 by Wang Yi and Ishaq Dar."
+    article = _passage(talks, title="China and Pakistan hold their strategic dialogue")
+    claim = "The strategic dialogue was co-chaired by Wang Yi and Ishaq Dar."
+    assert find_support(claim, [article], {"a.txt": talks}.get)
+
+
 def test_a_question_asking_for_a_number_needs_an_answer_stating_one():
     from assistant.verify import answers_the_kind_asked
 
