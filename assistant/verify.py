@@ -165,10 +165,20 @@ def _in_order(parts: list[str], tokens: list[str]) -> bool:
 
 
 def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[_Candidate]:
-    out = []
+    """Each sentence of ``passages`` once per heading it is read under, in passage order.
+
+    The passages overlap (a retrieved chunk, the numbered passage joining it to its neighbour,
+    the chunks a refusal may point into); a copy under the same heading adds nothing but work,
+    and crowds out other sentences where only the first few are tried. One under another
+    heading is kept: a joined passage carries its first chunk's section path."""
+    out, seen = [], set()
     for passage in passages:
         heading = tokenize(passage.heading)
         for span in passage.sentences(text_of):
+            key = (passage.doc_id, span.start, span.end, passage.heading)
+            if key in seen:
+                continue
+            seen.add(key)
             tokens = tokenize(span.text)
             runs = (" ".join(tokens), " ".join(heading))
             out.append(_Candidate(passage, span, frozenset(heading + tokens), runs))

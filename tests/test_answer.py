@@ -112,6 +112,17 @@ def test_a_statement_about_what_its_section_covers_is_not_given_to_something_els
     assert find_support(claim, [article], {"a.txt": talks}.get)
 
 
+def test_a_sentence_repeated_by_overlapping_passages_is_tried_once():
+    # A retrieved chunk is also inside the numbered passage that joins it to its neighbour,
+    # and in the passages a refusal may point into: copies of a sentence saying the opposite
+    # must not fill the few first choices and leave the one that holds the claim untried.
+    text = "The archive is not opened with the password given. Archive is opened with password."
+    copies = [_passage(text) for _ in range(5)]
+    claim = "The archive is opened with the password given."
+    found = find_support(claim, copies, {"a.txt": text}.get)
+    assert [s.span.text for s in found] == ["Archive is opened with password."]
+
+
 def test_a_question_asking_for_a_number_needs_an_answer_stating_one():
     from assistant.verify import answers_the_kind_asked
 
