@@ -916,6 +916,10 @@ def verify(
     first. A sentence is checked against the passages it cites, then against all of them.
     """
     by_number = {p.number: p for p in passages}
+    # Everything the model saw, not just what a claim is checked against: answering from one
+    # sentence, it may still copy another about something else ("The empty set is constructed
+    # by an empty pair of parentheses", the empty tuples' sentence, phrased from the sets').
+    shown = _candidates(passages + ranked, text_of)
     citations: list[Citation] = []
     out: list[str] = []
     unsupported: list[str] = []
@@ -930,10 +934,13 @@ def verify(
         def support(pool: list[Passage], claim: str = claim) -> list[Support]:
             return find_support(claim, pool, text_of, rules, question)
 
-        supports = support(cited) if cited else []
-        if not supports:
-            seen = {p.node.node_id for p in cited}
-            supports = support(cited + [p for p in ranked + passages if p.node.node_id not in seen])
+        supports: list[Support] = []
+        if keeps_its_topic(claim, shown):
+            supports = support(cited) if cited else []
+            if not supports:
+                seen = {p.node.node_id for p in cited}
+                rest = [p for p in ranked + passages if p.node.node_id not in seen]
+                supports = support(cited + rest)
         if not supports:
             unsupported.append(claim)
             out.append(claim)

@@ -112,6 +112,25 @@ def test_a_statement_about_what_its_section_covers_is_not_given_to_something_els
     assert find_support(claim, [article], {"a.txt": talks}.get)
 
 
+def test_an_answer_from_one_sentence_copying_another_about_something_else_is_unsupported():
+    # Phrased from the sets' sentence alone, the model still wrote the tuples' sentence
+    # about sets; a quote close in meaning (here: any) must not hold it.
+    from assistant.verify import verify
+
+    tuples = "Empty tuples are constructed by an empty pair of parentheses."
+    sets = "To create an empty set you have to use set(), not {}."
+    text = f"{tuples}\n{sets}"
+    text_of = {"a.txt": text}.get
+    about_tuples = _passage(tuples, title="Data Structures", section="Tuples and Sequences")
+    window = _passage(sets, title="Data Structures", section="Sets", start=len(tuples) + 1)
+    rules = SupportRules(similarity=lambda claim, quotes: [0.9] * len(quotes))
+    copied = "The empty set is constructed by an empty pair of parentheses: {} [1]."
+    checked = verify(copied, [window], [window, about_tuples], text_of, rules)
+    assert checked.unsupported and not checked.citations
+    answered = verify("You make an empty set with set() [1].", [window], [window], text_of, rules)
+    assert not answered.unsupported and answered.citations[0].quote == sets
+
+
 def test_a_sentence_repeated_by_overlapping_passages_is_tried_once():
     # A retrieved chunk is also inside the numbered passage that joins it to its neighbour,
     # and in the passages a refusal may point into: copies of a sentence saying the opposite
