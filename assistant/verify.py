@@ -553,8 +553,10 @@ def _passive_subjects(sentence: str) -> list[tuple[str, str]]:
         j -= 1
         while j >= 0 and words[j].lower() in between:
             j -= 1
+        if j < 0 or words[j].lower() in _PRONOUNS:
+            continue
         head, verb = tokenize(words[j])[-1:], tokenize(word)[-1:]
-        if j >= 0 and head and verb and words[j].lower() not in _PRONOUNS:
+        if head and verb:
             pairs.append((head[0], verb[0]))
     return pairs
 
@@ -916,9 +918,10 @@ def verify(
     first. A sentence is checked against the passages it cites, then against all of them.
     """
     by_number = {p.number: p for p in passages}
-    # Everything the model saw, not just what a claim is checked against: answering from one
-    # sentence, it may still copy another about something else ("The empty set is constructed
-    # by an empty pair of parentheses", the empty tuples' sentence, phrased from the sets').
+    # Every sentence shown or retrieved, not just those a claim is checked against: answering
+    # from one sentence, the model may still copy another about something else ("The empty
+    # set is constructed by an empty pair of parentheses", the empty tuples' sentence, phrased
+    # from the sets').
     shown = _candidates(passages + ranked, text_of)
     citations: list[Citation] = []
     out: list[str] = []
