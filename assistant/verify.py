@@ -534,24 +534,24 @@ _PARTICIPLES = frozenset(
     "seen".split()
 )
 _PRONOUNS = frozenset("it this that these those they which who what one he she there".split())
+_BESIDE_PASSIVE = _BETWEEN_SUBJECT_AND_VERB | {"not", "only", "always", "usually", "often", "still"}
 
 
 def _passive_subjects(sentence: str) -> list[tuple[str, str]]:
     """(head noun, verb stem) of each passive in ``sentence``: "Empty tuples are constructed"
     gives ("tupl", "construct"). Pronouns are left out: what they stand for is elsewhere."""
     words = _WORD.findall(sentence)
-    between = _BETWEEN_SUBJECT_AND_VERB | {"not", "only", "always", "usually", "often", "still"}
     pairs = []
     for i, word in enumerate(words):
         if not word.islower() or not (word.endswith("ed") or word in _PARTICIPLES):
             continue
         j = i - 1
-        while j >= 0 and words[j].lower() in between:
+        while j >= 0 and words[j].lower() in _BESIDE_PASSIVE:
             j -= 1
         if j < 1 or words[j].lower() not in _BE:
             continue
         j -= 1
-        while j >= 0 and words[j].lower() in between:
+        while j >= 0 and words[j].lower() in _BESIDE_PASSIVE:
             j -= 1
         if j < 0 or words[j].lower() in _PRONOUNS:
             continue
