@@ -921,8 +921,8 @@ def verify(
     # Every sentence shown or retrieved, not just those a claim is checked against: answering
     # from one sentence, the model may still copy another about something else ("The empty
     # set is constructed by an empty pair of parentheses", the empty tuples' sentence, phrased
-    # from the sets').
-    shown = _candidates(passages + ranked, text_of)
+    # from the sets'). Read at the first claim in the passive, the only kind checked so.
+    shown: list[_Candidate] = []
     citations: list[Citation] = []
     out: list[str] = []
     unsupported: list[str] = []
@@ -938,6 +938,8 @@ def verify(
             return find_support(claim, pool, text_of, rules, question)
 
         supports: list[Support] = []
+        if not shown and _passive_subjects(claim):
+            shown = _candidates(passages + ranked, text_of)
         if keeps_its_topic(claim, shown):
             supports = support(cited) if cited else []
             if not supports:
