@@ -51,8 +51,7 @@ def section_tail_end(text: str, chunks: list[tuple[str, int, int, str]], end: in
     if len(after) == 1:
         stops = [len(text)]  # the document's end ends its last section
     else:
-        # Headings on the path of the chunk after next, and not on the next one's, start in
-        # the next one (or where the chunk after next starts).
+        # The headings the chunk after next is under and the next is not start in the next.
         _, next_start, _, next_section = after[1]
         new = [h for h in next_section.split(" › ") if next_section and h not in path]
         found = (text.find(f"\n{h}\n", start, next_start + len(h) + 1) for h in new)
