@@ -26,71 +26,21 @@ _REFERS_BACK = re.compile(
 )
 
 
-# A line standing alone between blank lines, short and without a full stop, reads as a heading.
-_HEADING_LIKE = re.compile(r"\n\n([^\n]{1,80})(?=\n\n|$)")
-TAIL_WORDS = 40  # the most words a section's tail may add to the chunk before it
-
-
-def section_tail_end(text: str, chunks: list[tuple[str, int, int, str]], end: int) -> int:
-    """Where the section running at ``end`` ends, when that is at most :data:`TAIL_WORDS`
-    words later; else ``end``. ``chunks`` are the document's (id, start, end, section path),
-    in order.
-
-    A section longer than a chunk is cut at the size limit, and its last few sentences go
-    to the next chunk, beside the next section's start. On Sphinx pages those are often the
-    ones that date it ("New in version 3.9.") and the retrieved chunk ranked well lacks them.
-    Text without headings (a news article) has no sections, and gets nothing.
-    """
-    after = [c for c in chunks if c[1] >= end]
-    if not after or not after[0][3]:
-        return end
-    _, start, _, section = after[0]
-    path = section.split(" › ")
-    if text.startswith(path[-1], start):
-        return end  # the next chunk opens a section of its own
-    if len(after) == 1:
-        stops = [len(text)]  # the document's end ends its last section
-    else:
-        # The headings the chunk after next is under and the next is not start in the next.
-        _, next_start, _, next_section = after[1]
-        new = [h for h in next_section.split(" › ") if next_section and h not in path]
-        found = (text.find(f"\n{h}\n", start, next_start + len(h) + 1) for h in new)
-        stops = [at for at in found if at >= 0]
-    if not stops:
-        return end  # the section goes on past the next chunk
-    # A short section may lie wholly between: its heading is in no chunk's path.
-    for line in _HEADING_LIKE.finditer(text, start, min(stops)):
-        if len(line[1].split()) <= 8 and not line[1].rstrip().endswith((".", ":", "?", "!")):
-            stops.append(line.start())
-            break
-    tail = text[start : min(stops)].rstrip()
-    if not tail or len(tail.split()) > TAIL_WORDS:
-        return end
-    return start + len(tail)
-
-
 def retrieved_passages(
-    nodes: list[TextNode],
-    text_of: Callable[[str], str],
-    budget: int,
-    tail_end: Callable[[str, int], int] | None = None,
+    nodes: list[TextNode], text_of: Callable[[str], str], budget: int
 ) -> list[Passage]:
     """The retrieved chunks, best first, whole, until ``budget`` tokens (the first always).
 
     Real prose refers back ("It lost 2 million subscribers…"), so each chunk keeps its subject:
     its heading path goes in the passage header, a chunk that opens by referring back gets the
-    sentence before it, a chunk whose section ends a few words after it gets those words
-    (``tail_end(doc_id, end)``, see :func:`section_tail_end`), and chunks of one document that
-    touch are joined into one passage. Offsets stay exact, so citations resolve as for single
-    chunks.
+    sentence before it, and chunks of one document that touch are joined into one passage.
+    Offsets stay exact, so citations resolve as for single chunks.
     """
     picked: list[tuple[str, list[int], dict]] = []  # (doc_id, [start, end], metadata)
     used = 0
     for node in nodes:
         doc_id = node.metadata["doc_id"]
         start, end = int(node.metadata["start"]), int(node.metadata["end"])
-        if tail_end:
-            end = tail_end(doc_id, end)
         text = text_of(doc_id)
         opening = text[start:end].lstrip()
         if start and _REFERS_BACK.match(opening):

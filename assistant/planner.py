@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from llama_index.core.schema import NodeWithScore
 
-from .context import retrieved_passages, section_tail_end, stable_passages
+from .context import retrieved_passages, stable_passages
 from .prompts import Passage, estimate_tokens
 from .verify import title_names
 
@@ -48,12 +48,6 @@ class ContextPlanner:
     def text_of(self, doc_id: str) -> str:
         return self.records[doc_id].text
 
-    def tail_end(self, doc_id: str, end: int) -> int:
-        """Where the section running at ``end`` ends, if only a few words later (the
-        "New in version 3.9." closing a definition); else ``end``."""
-        record = self.records[doc_id]
-        return section_tail_end(record.text, record.chunks, end)
-
     def page_of(self, doc_id: str, offset: int) -> int | None:
         return self.records[doc_id].page_at(offset)
 
@@ -76,8 +70,7 @@ class ContextPlanner:
             return Plan(related, self.fixed, fixed=True)
         s = self.settings
         nodes = [hit.node for hit in retrieved]
-        passages = retrieved_passages(nodes, self.text_of, s.context_tokens, self.tail_end)
+        passages = retrieved_passages(nodes, self.text_of, s.context_tokens)
         wider = [hit.node for hit in found[: s.top_k + s.point_extra_chunks]]
-        budget = s.context_tokens + s.point_extra_tokens
-        pointing = retrieved_passages(wider, self.text_of, budget, self.tail_end)
+        pointing = retrieved_passages(wider, self.text_of, s.context_tokens + s.point_extra_tokens)
         return Plan(retrieved, passages, fixed=False, pointing=pointing)
