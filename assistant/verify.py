@@ -285,6 +285,22 @@ def find_support(
                 return False
         return True
 
+    added = words - anchors  # what the claim says beyond the question
+    named_words = {w for f in needed if not f[0].isdigit() for w in f.split()}
+
+    def rests_on_sentences(quotes: list[_Candidate]) -> bool:
+        """The quotes' sentences, not only their headings, hold what the claim adds to the
+        question: "The relationship will remain centered on strategic dialogue and
+        cooperation" is not held by a title "… as strategic dialogue expands …" over a
+        sentence on space cooperation. A heading may still name the subject a sentence
+        leaves out ("New in version 3.9." under "@functools.cache"), or the name answering
+        "which one" ("heapq.heappushpop(heap, item)" over "Push the value item onto the heap")."""
+        said = {w for q in quotes for w in q.runs[0].split()}
+        headed = {w for q in quotes for w in q.runs[1].split()}
+        held = (added & said) - headed  # not the article's names, which its title gives too
+        from_headings = (added & headed) - said - named_words  # not the subject's name
+        return len(held) >= 2 or len(from_headings) <= len(held)
+
     counted = counted_unit(question, loose=True)
     picks = bool(qualifiers_of(claim))  # the quotes' contexts are read only for such a claim
 
@@ -293,6 +309,7 @@ def find_support(
         return (
             not missing(quotes)
             and together(quotes)
+            and rests_on_sentences(quotes)
             and numbers_keep_their_words(claim, texts, counted=counted)
             and (
                 not picks

@@ -94,6 +94,31 @@ def test_a_question_restated_with_a_name_from_the_heading_alone_is_unsupported()
     assert find_support(claim, [telling], {"a.txt": said}.get, question=question)
 
 
+def test_a_claim_held_mostly_by_the_title_over_an_unrelated_sentence_is_unsupported():
+    # Golden p-backbone: every sentence of the article is read under its title, so a claim
+    # made of the title's words needed only "cooperation" from a sentence on space.
+    title = "Pakistan, China launch CPEC 2.0 push as strategic dialogue expands"
+    space = "The two countries welcomed expanding space cooperation."
+    backbone = "Both sides signaled that economic cooperation will remain the backbone of ties."
+    question = "What will stay at the heart of the relationship between the two countries?"
+
+    def held(claim: str, text: str) -> bool:
+        passage = _passage(text, title=title)
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=question))
+
+    claim = (
+        "The relationship between Pakistan and China will remain centered on strategic "
+        "dialogue and cooperation."
+    )
+    assert not held(claim, space)
+    assert held(
+        "Economic cooperation will remain the backbone of ties between Pakistan and China.",
+        backbone,
+    )
+    # A title naming the subject of a short sentence still does.
+    assert held("Pakistan and China welcomed space cooperation.", space)
+
+
 def test_a_statement_about_what_its_section_covers_is_not_given_to_something_else():
     # The tutorial's "Tuples and Sequences" says how empty tuples are made; sets are made
     # another way, a section later. Common nouns: nothing capitalises "set" or "tuples".
