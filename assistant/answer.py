@@ -26,6 +26,7 @@ from .verify import (
     answers_the_kind_asked,
     asks_for_a_name,
     is_refusal,
+    keeps_to_rare_terms,
     names_beyond,
     quotes_only_unretrieved,
     verify,
@@ -52,6 +53,8 @@ class Request:
     asked: str = ""  # what the user typed
     second_look: bool = True  # a refusal or an unheld answer looks again (see Settings)
     pointing: list[Passage] | None = None  # what a refusal points into (default: the passages)
+    # The question's rarest words, with the documents using each (see the planner).
+    rare_terms: dict[str, frozenset[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -412,6 +415,11 @@ class Generation:
         if not about_what_was_asked(r.question, verified.citations, r.text_of, supported):
             log.debug("refused: a number the question states is in no cited document, or "
                       "a place answers who")  # fmt: skip
+            return answer
+        cited = {c.source for c in verified.citations}
+        if not keeps_to_rare_terms(r.rare_terms, cited, answer.retrieved):
+            log.debug("refused: no cited document uses a rare word of the question that a "
+                      "retrieved one uses")  # fmt: skip
             return answer
         answer.text = verified.text
         answer.refused = False

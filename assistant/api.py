@@ -323,6 +323,7 @@ class Assistant:
                 asked=asked,
                 second_look=s.second_look,
                 pointing=plan.pointing,
+                rare_terms=planner.rare_terms(question),
                 timings=timings,
             ),
             release=self._free_slot,

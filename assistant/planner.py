@@ -9,9 +9,15 @@ from llama_index.core.schema import NodeWithScore
 
 from .context import retrieved_passages, stable_passages
 from .prompts import Passage, estimate_tokens
+from .retrieve import tokenize
 from .verify import title_names
 
 log = logging.getLogger(__name__)
+
+# A word is rare when at most this share of the documents use it, in a collection of at least
+# this many documents (two articles on one event share nearly every word they both use).
+RARE_SHARE = 0.1
+RARE_MIN_DOCUMENTS = 10
 
 
 @dataclass
@@ -55,6 +61,23 @@ class ContextPlanner:
         """Every chunk retrieval found, best first."""
         fuse = getattr(self.retriever, "fuse", None)  # any LlamaIndex retriever will do
         return fuse(question) if fuse else self.retriever.retrieve(question)
+
+    def rare_terms(self, question: str) -> dict[str, frozenset[str]]:
+        """The question's rarest words, each with the ids of the documents using it: those the
+        fewest documents use, if few do ("venv", on 2 of 36 pages). The most specific word
+        says what the question is about; a rarish one may be the asker's own ("Why is uuid1 a
+        privacy risk?", where uuid's page never says "risk"). None in a collection too small
+        to tell."""
+        sparse = getattr(self.retriever, "sparse", None)
+        count = len(self.records)
+        if sparse is None or count < RARE_MIN_DOCUMENTS:
+            return {}
+        using = {token: sparse.documents_holding(token) for token in set(tokenize(question))}
+        using = {t: docs for t, docs in using.items() if docs}
+        fewest = min((len(docs) for docs in using.values()), default=0)
+        if not fewest or fewest > RARE_SHARE * count:
+            return {}
+        return {t: docs for t, docs in using.items() if len(docs) == fewest}
 
     def plan(self, question: str) -> Plan:
         found = self.search(question)

@@ -102,6 +102,15 @@ class BM25Retriever(BaseRetriever):
             if s > 0
         ]
 
+    def documents_holding(self, token: str) -> frozenset[str]:
+        """The ids of the documents whose chunks hold ``token`` (as :func:`tokenize` gives it)."""
+        column = self._bm25.vocab_dict.get(token) if self._nodes else None
+        if column is None:
+            return frozenset()
+        postings = self._bm25.scores
+        chunks = postings["indices"][postings["indptr"][column] : postings["indptr"][column + 1]]
+        return frozenset(self._nodes[int(i)].metadata["doc_id"] for i in chunks)
+
 
 class HybridRetriever(BaseRetriever):
     """Reciprocal-rank fusion of a dense and a BM25 retriever; keeps each node's dense score."""
@@ -109,7 +118,7 @@ class HybridRetriever(BaseRetriever):
     def __init__(self, dense: BaseRetriever, sparse: BaseRetriever, top_k: int = 4, k: int = 60):
         super().__init__()
         self._dense = dense
-        self._sparse = sparse
+        self.sparse = sparse
         self._top_k = top_k
         self._k = k
 
@@ -122,7 +131,7 @@ class HybridRetriever(BaseRetriever):
             query_bundle = QueryBundle(query_bundle)
         fused: dict[str, float] = {}
         nodes: dict[str, Any] = {}
-        for results in (self._dense.retrieve(query_bundle), self._sparse.retrieve(query_bundle)):
+        for results in (self._dense.retrieve(query_bundle), self.sparse.retrieve(query_bundle)):
             for rank, hit in enumerate(results):
                 node_id = hit.node.node_id
                 fused[node_id] = fused.get(node_id, 0.0) + 1.0 / (self._k + rank + 1)

@@ -10,7 +10,7 @@ one quote that holds part of its words and all its numbers and names.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -754,6 +754,18 @@ def about_what_was_asked(
     ):
         return False
     return not (_ASKS_WHO.search(question) and only_places(question, claims, sources, text_of))
+
+
+def keeps_to_rare_terms(
+    rare: Mapping[str, frozenset[str]], cited: Iterable[str], retrieved: Iterable[str]
+) -> bool:
+    """False when a word of the question that few documents use (``rare``: each word with the
+    documents using it) is in a retrieved document and in no cited one. The question is about
+    what that word names, the answer about something else: "Which Python version does venv
+    install?" is not answered from the FAQ's "The recommended version is 3.x", which never
+    names venv, while the virtual environments tutorial was retrieved."""
+    cited, retrieved = set(cited), set(retrieved)
+    return all(docs & cited or not docs & retrieved for docs in rare.values())
 
 
 def only_places(

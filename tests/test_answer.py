@@ -1041,3 +1041,51 @@ def test_a_who_question_is_not_answered_with_a_place_alone():
     assert only_places(asked, ["Beijing hosted the talks."], ["a.txt"], lambda _: text)
     assert not only_places(asked, ["Dar led the talks in Beijing."], ["a.txt"], lambda _: text)
     assert not only_places(asked, ["China was represented."], ["a.txt"], lambda _: text)
+
+
+def test_an_answer_from_documents_never_naming_the_questions_rare_word_is_a_refusal(
+    make_assistant, tmp_path, monkeypatch
+):
+    # On real pages: "Which Python version does venv install?" was answered from the FAQ's
+    # "The recommended version is 3.x", a page that never names venv, while the virtual
+    # environments tutorial was retrieved.
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "venv.txt").write_text(
+        "Virtual Environments\n\nThe module used to create virtual environments is called "
+        "venv. It installs the most recent version of Python that you have available.\n"
+    )
+    (corpus / "faq.txt").write_text(
+        "General FAQ\n\nThere are two production-ready versions of Python. The recommended "
+        "version is 3.x, which most widely used libraries support.\n"
+    )
+    for i, topic in enumerate(["garden", "harbour", "bakery", "library", "museum", "market",
+                               "river", "school", "station", "theatre"]):  # fmt: skip
+        (corpus / f"{topic}.txt").write_text(
+            f"The {topic.title()}\n\nThe {topic} opens at {i + 7} o'clock every morning. "
+            f"Visitors to the {topic} may stay until the evening.\n"
+        )
+
+    def reply(messages):
+        for block in re.split(r"\n\n(?=\[\d+\] )", messages[0].content):
+            m = re.match(r"\[(\d+)\]", block)
+            if m and "recommended version" in block:
+                return f"The recommended version of Python is 3.x [{m[1]}]."
+        return "The sources do not say."
+
+    def retrieving():
+        return make_assistant(
+            reply=reply, corpus_dir=corpus, settings=Settings(full_context_tokens=0)
+        )
+
+    bot = retrieving()
+    question = "Which Python version does venv install by default?"
+    off = bot.ask(question)
+    assert off.refused and off.citations == []
+    assert "venv.txt" in off.retrieved  # the page about what was asked was found
+    on = bot.ask("Which version of Python is recommended?")
+    assert not on.refused and on.citations[0].source == "faq.txt"
+    # Too few documents to call a word rare: nothing else refuses the first answer.
+    monkeypatch.setattr("assistant.planner.RARE_MIN_DOCUMENTS", 100)
+    small = retrieving().ask(question)
+    assert not small.refused and "3.x" in small.text
