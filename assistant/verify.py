@@ -243,9 +243,13 @@ def find_support(
         were held on January 4", nor the Mersenne Twister's year by "after a year of
         development, in February 1991" from Python's history. The code the question names
         (``gzip.open``) is in the quote or the sentence before it: gzip.open's level is not
-        the command line's "the default compression level is 6" further down its page."""
+        the command line's "the default compression level is 6" further down its page. A
+        paper's reference ("… Vol. 8, No. 1, January pp.3–30 1998.") dates the paper: its
+        numbers hold only a claim about a publication."""
         if not any(quote.holds(f) for f in answered):
             return True
+        if _REFERENCE.search(quote.span.text) and not words & set(tokenize(_PUBLISHING)):
+            return False
         text = text_of(quote.passage.doc_id)
         run = _document_run(text)
         if code:
@@ -380,6 +384,13 @@ def find_support(
     return [_support(best, words)] if best_score >= rules.min_similarity else []
 
 
+# A sentence of a bibliographic reference, and the words a claim about a publication uses.
+_REFERENCE = re.compile(
+    r"\bpp\.\s*\d|\bVol\.\s*\d|\bNo\.\s*\d|\bISBN\b|\bdoi:|\bProceedings\b|\bJournal\b"
+)
+_PUBLISHING = "published publication paper article journal described book wrote written author"
+
+
 def _code_names(text: str) -> set[str]:
     """The code names a text states (``gzip.open``, ``lru_cache``), tokenized as facts are."""
     return {" ".join(tokenize(n)) for n in _NAME.findall(text) if _CODE.search(n)}
@@ -414,6 +425,13 @@ _QUALIFIERS = [
         (r"\b(?:previous|preceding|former)\b",
          r"\bprevious|\bpreceding\b|\bformer|\bprior\b|\bearlier\b|\blast\b"),
         (r"\b(?:latest|newest)\b", r"\blatest\b|\bnewest\b|\bmost recent|\bcurrent"),
+        # Platforms: "venv installs the most recent Python on Windows" is not held by "venv
+        # will usually install the most recent version of Python that you have available",
+        # wherever else its page says "On Windows, run: …". Not tkinter's "windows".
+        (r"\b(?-i:Windows)\b", r"\bwindows\b|\bwin32\b"),
+        (r"\b(?:unix|posix)\b", r"\bunix|\bposix\b"),
+        (r"\blinux\b", r"\blinux\b|\bunix|\bposix\b"),
+        (r"\b(?:macos|mac os|os x)\b", r"\bmacos\b|\bmac os\b|\bos x\b|\bdarwin\b"),
     )
 ]  # fmt: skip
 

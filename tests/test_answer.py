@@ -273,6 +273,29 @@ def test_the_year_asked_for_comes_from_a_quote_about_what_was_asked():
     assert supports("Python's default generator is the Mersenne Twister since 1991.", "History")
 
 
+def test_a_year_from_a_papers_reference_dates_only_the_paper(monkeypatch):
+    import assistant.verify as verify
+
+    text = (
+        "Python uses the Mersenne Twister as the core generator.\n\nSee also\n\nM. Matsumoto "
+        "and T. Nishimura, “Mersenne Twister: A 623-dimensionally equidistributed uniform "
+        "pseudorandom number generator”, ACM Transactions on Modeling and Computer Simulation "
+        "Vol. 8, No. 1, January pp.3–30 1998."
+    )
+    passage = _passage(text, title="random — Generate pseudo-random numbers")
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    made = "In which year was the Mersenne Twister made Python's default generator?"
+    published = "In which year was the paper on the Mersenne Twister generator published?"
+    assert not supports("The Mersenne Twister was made Python's default generator in 1998.", made)
+    assert supports("The paper on the Mersenne Twister generator was published in 1998.", published)
+    # What refuses it is the reference, not another check.
+    monkeypatch.setattr(verify, "_REFERENCE", re.compile("(?!)"))
+    assert supports("The Mersenne Twister was made Python's default generator in 1998.", made)
+
+
 def test_a_number_for_the_code_asked_about_comes_from_where_that_code_is_named():
     text = (
         "gzip.open(filename, mode='rb', compresslevel=9)\n\nOpen a gzip-compressed file.\n\n"
@@ -343,6 +366,21 @@ def test_a_claim_picking_one_of_a_kind_needs_a_quote_picking_the_same():
     section = "functools.lru_cache(maxsize=128)"
     asked = "How many calls does lru_cache keep?"
     assert supports("lru_cache keeps the maximum number of recent calls.", cache, asked, section)
+
+    # A platform is one of a kind too: said of one, the quote or its heading names it, not
+    # only a passage of its page the question did not retrieve.
+    retrieved = "venv will usually install the most recent version of Python you have."
+    page = retrieved + "\n\nOnce created, activate it.\n\nOn Windows, run: env\\activate.bat"
+    asked = "Which Python version does venv install on Windows by default?"
+    said = "venv installs the most recent version of Python on Windows by default."
+
+    def holds(claim: str, section: str = "") -> bool:
+        passage = _passage(retrieved, section=section)
+        return bool(find_support(claim, [passage], {"a.txt": page}.get, question=asked))
+
+    assert not holds(said)
+    assert holds(said, section="Creating environments on Windows")
+    assert holds(said.replace(" on Windows", ""))
 
 
 def test_a_module_a_page_is_titled_by_is_held_like_a_name():
