@@ -25,9 +25,11 @@ from .verify import (
     adds_to_the_question,
     answers_the_kind_asked,
     asks_for_a_name,
+    code_in,
     is_refusal,
     keeps_to_rare_terms,
     names_beyond,
+    names_code,
     quotes_only_unretrieved,
     verify,
 )
@@ -227,6 +229,19 @@ class Generation:
             pair_words.append(set(tokenize(pairs[-1])))
         if not spans:
             return None
+        # A question naming code (gzip.open) is answered where that code is named, in the
+        # sentence or its passage's heading: its signature, not the module's overview or the
+        # command line's default further down the same page.
+        code = code_in(r.question)
+        naming = [
+            i
+            for i, (passage, sentence) in enumerate(spans)
+            if all(names_code(name, sentence.text, passage.heading) for name in code)
+        ]
+        if code and naming:
+            spans, alone, pairs, pair_words = (
+                [items[i] for i in naming] for items in (spans, alone, pairs, pair_words)
+            )
         targets = [r.question]
         drafted = set(tokenize(self._draft))
         if len(drafted & asked) * 2 >= len(asked):

@@ -215,7 +215,7 @@ def find_support(
     needed = facts(claim) | (words & rules.names) | {f for f in named if set(f.split()) <= words}
     asked = stated & needed  # may stand anywhere in a quote's document
 
-    code_facts = _code_names(claim)
+    code_facts = code_names(claim)
 
     def missing(quotes: list[_Candidate]) -> set[str]:
         return {
@@ -235,7 +235,7 @@ def find_support(
     # year"), and the names it states.
     kind = _ASKS_NUMBER.search(question)
     subject = anchors - set(tokenize(kind["kind"])) if kind else anchors
-    code = _code_names(question)
+    code = code_names(question)
 
     def about_the_question(quote: _Candidate) -> bool:
         """A quote giving the answer's numbers speaks of something the question names, in a
@@ -391,9 +391,29 @@ _REFERENCE = re.compile(
 _PUBLISHING = "published publication paper article journal described book wrote written author"
 
 
-def _code_names(text: str) -> set[str]:
-    """The code names a text states (``gzip.open``, ``lru_cache``), tokenized as facts are."""
-    return {" ".join(tokenize(n)) for n in _NAME.findall(text) if _CODE.search(n)}
+def code_in(text: str) -> set[str]:
+    """The code names a text states, as written (``gzip.open``, ``lru_cache``)."""
+    return {n for n in _NAME.findall(text) if _CODE.search(n)}
+
+
+def code_names(text: str) -> set[str]:
+    """The code names a text states, tokenized as facts are."""
+    return {" ".join(tokenize(n)) for n in code_in(text)}
+
+
+def names_code(name: str, text: str, heading: str = "") -> bool:
+    """``text`` or its ``heading`` names the code ``name`` (as written), or the heading's last
+    section opens with its last part under the others ("SequenceMatcher(…) › ratio()" names
+    ``SequenceMatcher.ratio``; "Generating tokens › How many bytes should tokens use?" does
+    not name ``secrets.token_bytes``)."""
+    whole = f" {' '.join(tokenize(name))} "
+    if any(whole in f" {' '.join(tokenize(t))} " for t in (text, heading)):
+        return True
+    *owner, member = name.rstrip("()").split(".")
+    *above, last = heading.split("›")
+    opening = f" {' '.join(tokenize(last))} ".startswith(f" {' '.join(tokenize(member))} ")
+    under = _in_order(tokenize(".".join(owner)), tokenize(" ".join(above)))
+    return bool(owner) and opening and under
 
 
 @lru_cache(maxsize=64)

@@ -971,6 +971,47 @@ def test_a_refused_draft_that_does_not_restate_the_question_does_not_steer_the_c
     assert not answer.refused and "three days" in answer.text, answer.raw_text
 
 
+def test_a_question_naming_code_takes_its_closest_sentence_where_that_code_is_named(
+    make_assistant, tmp_path
+):
+    """gzip-level: pointed at the command line's default, the closest sentence was the
+    module's overview, which names gzip.open nowhere; its signature holds the answer."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "gzip.txt").write_text(
+        "gzip — Support for gzip files\n\nThe gzip module provides the GzipFile class, as "
+        "well as the open(), compress() and decompress() convenience functions, and uses a "
+        "compression level you choose.\n\n"
+        "gzip.open(filename, mode='rb', compresslevel=9)\n\n"
+        "Open a gzip-compressed file in binary or text mode.\n\n"
+        "By default, when you execute the command line interface, the default compression "
+        "level is 6.\n"
+    )
+
+    def phrased(prompt: str) -> str:
+        level = "9" if "compresslevel=9" in prompt else "6" if "level is 6" in prompt else "1"
+        return f"gzip.open uses a compression level of {level} unless told otherwise."
+
+    bot = make_assistant(reply=_point_then_phrase("level is 6", phrased), corpus_dir=docs)
+    answer = bot.ask("What compression level does gzip.open use unless told otherwise?")
+    assert not answer.refused and "level of 9" in answer.text, answer.raw_text
+    phrasings = [p[-1].content for p in bot.llm.prompts if p[-1].content.startswith("From ")]
+    assert "level is 6" in phrasings[0] and "compresslevel=9" in phrasings[-1]
+
+
+def test_code_is_named_by_its_words_or_its_heading_path():
+    from assistant.verify import names_code
+
+    assert names_code("gzip.open", "gzip.open(filename, mode='rb', compresslevel=9)")
+    assert not names_code("gzip.open", "The gzip module provides the open() function.")
+    assert names_code("lru_cache", "Decorator to wrap a function.", "functools › @lru_cache()")
+    ratio = "SequenceMatcher Objects › class difflib.SequenceMatcher(a='') › ratio()"
+    assert names_code("SequenceMatcher.ratio", "Return a measure.", ratio)
+    # Its parts in order along the path, but the last section is about something else.
+    secrets = "secrets — Generate secure random numbers › Generating tokens › How many bytes?"
+    assert not names_code("secrets.token_bytes", "32 bytes is believed sufficient.", secrets)
+
+
 def test_asked_who_an_answer_naming_no_one_is_phrased_again_naming_people(make_assistant):
     def phrased(prompt):
         if "Name people as the text names them" in prompt:
