@@ -216,32 +216,32 @@ class Generation:
             return None
         _, labels = numbered_sentences(r.pointing or r.passages, r.text_of)
         asked = set(tokenize(r.question))
-        spans, alone, pairs, pair_words = [], [], [], []
-        for passage, sentence in labels.values():
-            if (passage.doc_id, sentence.start) in self._phrased_from:
-                continue
-            if not set(tokenize(sentence.text)) & asked:
-                continue  # shares no word with the question: no answer to it (see _phrase)
-            before = sentence_before(r.text_of(passage.doc_id), sentence.start)
-            spans.append((passage, sentence))
-            alone.append(sentence.text)
-            pairs.append(f"{before.text} {sentence.text}" if before else sentence.text)
-            pair_words.append(set(tokenize(pairs[-1])))
-        if not spans:
-            return None
+        spans = [
+            (passage, sentence)
+            for passage, sentence in labels.values()
+            if (passage.doc_id, sentence.start) not in self._phrased_from
+            # one sharing no word with the question is no answer to it (see _phrase)
+            and set(tokenize(sentence.text)) & asked
+        ]
         # A question naming code (gzip.open) is answered where that code is named, in the
         # sentence or its passage's heading: its signature, not the module's overview or the
         # command line's default further down the same page.
         code = code_in(r.question)
         naming = [
-            i
-            for i, (passage, sentence) in enumerate(spans)
+            (passage, sentence)
+            for passage, sentence in spans
             if all(names_code(name, sentence.text, passage.heading) for name in code)
         ]
         if code and naming:
-            spans, alone, pairs, pair_words = (
-                [items[i] for i in naming] for items in (spans, alone, pairs, pair_words)
-            )
+            spans = naming
+        if not spans:
+            return None
+        alone, pairs = [], []
+        for passage, sentence in spans:
+            before = sentence_before(r.text_of(passage.doc_id), sentence.start)
+            alone.append(sentence.text)
+            pairs.append(f"{before.text} {sentence.text}" if before else sentence.text)
+        pair_words = [set(tokenize(pair)) for pair in pairs]
         targets = [r.question]
         drafted = set(tokenize(self._draft))
         if len(drafted & asked) * 2 >= len(asked):
