@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -36,6 +37,9 @@ from .verify import (
 
 __all__ = ["Answer", "Citation", "Generation", "Request", "Usage"]
 log = logging.getLogger(__name__)
+# Cosine (the embedder's) at which a sentence sharing no word with the question is still
+# close enough in meaning to answer it: its paraphrase (measured, README).
+_CLOSE_IN_MEANING = 0.5
 
 
 @dataclass
@@ -220,8 +224,6 @@ class Generation:
             (passage, sentence)
             for passage, sentence in labels.values()
             if (passage.doc_id, sentence.start) not in self._phrased_from
-            # one sharing no word with the question is no answer to it (see _phrase)
-            and set(tokenize(sentence.text)) & asked
         ]
         # A question naming code (gzip.open) is answered where that code is named, in the
         # sentence or its passage's heading: its signature, not the module's overview or the
@@ -251,11 +253,21 @@ class Generation:
         scores = [0.0] * len(spans)
         for target in targets:
             wanted = set(tokenize(target))
+            # A word most sentences share ("the two countries") says little of which one
+            # answers: words count by their rarity among the sentences (idf).
+            weight = {
+                word: math.log((len(spans) + 1) / (1 + sum(word in w for w in pair_words)))
+                for word in wanted
+            }
             closeness = similarity(target, pairs + alone)  # one batch: the target once
             for i, words in enumerate(pair_words):
-                share = len(wanted & words) / (len(wanted) or 1)
-                score = max(closeness[i], closeness[len(pairs) + i]) + 0.3 * share
-                scores[i] = max(scores[i], score)
+                share = sum(weight[w] for w in wanted & words) / (sum(weight.values()) or 1)
+                close = max(closeness[i], closeness[len(pairs) + i])
+                if not wanted & words and close < _CLOSE_IN_MEANING:
+                    continue  # no word of the question, nor its meaning: no answer to it
+                scores[i] = max(scores[i], close + 0.3 * share)
+        if not any(scores):
+            return None
         passage, sentence = spans[max(range(len(spans)), key=scores.__getitem__)]
         log.debug("closest sentence: %r", sentence.text)
         self._phrased_from.add((passage.doc_id, sentence.start))
@@ -263,17 +275,19 @@ class Generation:
 
     def _phrase(self, passage: Passage, sentence):
         """The model's answer from ``sentence`` and the one before it alone; returns (text,
-        usage, the window it is verified against), or None for a sentence sharing no word
-        with the question."""
+        usage, the window it is verified against), or None for a sentence sharing neither a
+        word nor its meaning with the question."""
         r = self.request
         text = r.text_of(passage.doc_id)
         before = sentence_before(text, sentence.start)
         start = before.start if before else sentence.start
         window = passage_at(passage.number, passage.node.metadata, start, sentence.end, text)
-        if not set(tokenize(window.node.get_content())) & set(tokenize(r.question)):
-            # A sentence sharing no word with the question is no answer to it: the model
-            # pointed at a dateline ("Wednesday, January 7, 2026") for a launch date.
-            log.debug("the sentence pointed at shares no word with the question")
+        if not self._near_the_question(window.node.get_content()):
+            # A sentence sharing no word with the question, nor close to it in meaning, is no
+            # answer to it: the model pointed at a dateline ("Wednesday, January 7, 2026") for
+            # a launch date. A paraphrase may share none ("stay at the heart of the
+            # relationship" for "remain the backbone of bilateral ties").
+            log.debug("the sentence pointed at shares no word or meaning with the question")
             return None
         content = window.node.get_content().replace("\n", " ")
         heading = passage.heading or passage.doc_id
@@ -288,6 +302,15 @@ class Generation:
             usage = usage + more
         marked = " ".join(f"{s.text} [{passage.number}]" for s in split_sentences(raw.strip()))
         return marked, usage, window
+
+    def _near_the_question(self, text: str) -> bool:
+        """Whether ``text`` shares a word with the question, or its meaning (the embedder's
+        cosine at least ``_CLOSE_IN_MEANING``)."""
+        r = self.request
+        if set(tokenize(text)) & set(tokenize(r.question)):
+            return True
+        similarity = r.rules.similarity
+        return similarity is not None and similarity(r.question, [text])[0] >= _CLOSE_IN_MEANING
 
     def _phrase_with(self, prompt: str, heading: str, text: str):
         """Stream the model's answer to the question from ``text`` alone, asked with the

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from conftest import ARTICLE_A, ARTICLE_B
+from conftest import ARTICLE_A, ARTICLE_B, HashEmbedding
 
 from assistant.config import Settings
 from assistant.errors import QuestionError
@@ -969,6 +969,35 @@ def test_a_refused_draft_that_does_not_restate_the_question_does_not_steer_the_c
         question
     )
     assert not answer.refused and "three days" in answer.text, answer.raw_text
+
+
+class _CoreEmbedding(HashEmbedding):
+    """Hashed words, faint, plus one strong dimension for texts about what lies at the core
+    of something ("heart", "backbone"): a paraphrase sharing no word is close in meaning."""
+
+    def _vector(self, text: str) -> list[float]:
+        vec = [0.1 * v for v in super()._vector(text)]
+        vec[0] += 1.0 if re.search(r"\b(heart|backbone)\b", text, re.I) else 0.0
+        norm = sum(v * v for v in vec) ** 0.5 or 1.0
+        return [v / norm for v in vec]
+
+
+def test_a_paraphrase_sharing_no_word_with_the_question_is_answered_from_its_meaning(
+    make_assistant,
+):
+    """p-backbone: "stay at the heart of the relationship" shares no word with "remain the
+    backbone of bilateral ties"; the embedder still finds that sentence closest."""
+
+    def phrased(prompt: str) -> str:
+        if "backbone" in prompt:
+            return "Economic cooperation will remain the backbone of bilateral ties."
+        return "The sources do not say."
+
+    bot = make_assistant(reply=_point_then_phrase("no such label", phrased),
+                         embed_model=_CoreEmbedding())  # fmt: skip
+    answer = bot.ask("What will stay at the heart of the relationship between the two countries?")
+    assert not answer.refused and "Economic cooperation" in answer.text, answer.raw_text
+    assert "remain the backbone of bilateral ties" in answer.citations[0].quote
 
 
 def test_a_question_naming_code_takes_its_closest_sentence_where_that_code_is_named(
