@@ -1000,6 +1000,35 @@ def test_a_paraphrase_sharing_no_word_with_the_question_is_answered_from_its_mea
     assert "remain the backbone of bilateral ties" in answer.citations[0].quote
 
 
+class _FlatEmbedding(HashEmbedding):
+    """Every text the same vector: closeness in meaning ties, so words alone decide."""
+
+    def _vector(self, text: str) -> list[float]:
+        return [1.0] + [0.0] * (self.dim - 1)
+
+
+def test_the_closest_sentence_weighs_the_questions_words_by_their_rarity(make_assistant, tmp_path):
+    """A word in most sentences ("the two countries") says little of which one answers;
+    "summit" is in one."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "talks.txt").write_text(
+        "The two countries signed a trade pact. The two countries held more talks. "
+        "The two countries opened a road.\n"
+    )
+    (docs / "summit.txt").write_text("The summit took three days.\n")
+
+    def phrased(prompt: str) -> str:
+        return "The summit took three days." if "three days" in prompt else "No idea."
+
+    bot = make_assistant(reply=_point_then_phrase("no such label", phrased), corpus_dir=docs,
+                         embed_model=_FlatEmbedding())  # fmt: skip
+    answer = bot.ask("How long did the summit of the two countries last?")
+    phrasings = [p[-1].content for p in bot.llm.prompts if p[-1].content.startswith("From ")]
+    assert "three days" in phrasings[0], phrasings
+    assert not answer.refused and "three days" in answer.text, answer.raw_text
+
+
 def test_a_question_naming_code_takes_its_closest_sentence_where_that_code_is_named(
     make_assistant, tmp_path
 ):
