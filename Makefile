@@ -41,8 +41,8 @@ pydocs:
 	  echo "warning: could not install python3.11-doc (needs root and apt); the pydocs eval fails"; }
 
 # Unit tests, end-to-end tests with the real model, the browser tests of the UI, the notebook,
-# and the regression evals (tests/test_eval_gate.py runs `assistant eval` on both golden sets;
-# reports in eval-out/).
+# and the regression evals (tests/test_eval_gate.py runs `assistant eval --set ci`: all of
+# golden and every 4th pydocs question; reports in eval-out/). `make eval` asks every question.
 test: setup browser pydocs
 	$(BIN)/python -m pytest -q --durations=20
 

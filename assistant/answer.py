@@ -16,7 +16,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.schema import NodeWithScore
 
 from .context import passage_at
-from .ingest import sentence_before, split_sentences
+from .ingest import sentence_before, sentences_between, split_sentences
 from .prompts import Passage, build_messages, fill, load_prompt, numbered_sentences, pick_messages
 from .results import Answer, Citation, Usage
 from .retrieve import tokenize
@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 # Cosine (the embedder's) at which a sentence sharing no word with the question is still
 # close enough in meaning to answer it: its paraphrase (measured, README).
 _CLOSE_IN_MEANING = 0.5
+# Reference documentation tells when a feature came after describing it: "Concatenate the
+# tokens… This function is the inverse of split(). … New in version 3.8."
+_ASKS_VERSION = re.compile(r"\b(?:versions?|releases?)\b|\bsince when\b", re.IGNORECASE)
+_VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since version \d")
 
 
 @dataclass
@@ -281,7 +285,18 @@ class Generation:
         text = r.text_of(passage.doc_id)
         before = sentence_before(text, sentence.start)
         start = before.start if before else sentence.start
-        window = passage_at(passage.number, passage.node.metadata, start, sentence.end, text)
+        end = sentence.end
+        if _ASKS_VERSION.search(r.question):
+            # Asked since when, the answer is the entry's version note, a few sentences on:
+            # the first one after the sentence within its passage (one entry, as a heading
+            # such as a function's signature starts a chunk).
+            passage_end = int(passage.node.metadata["end"])
+            note = next(
+                (s for s in sentences_between(text, end, passage_end)
+                 if _VERSION_NOTE.match(s.text)), None,
+            )  # fmt: skip
+            end = note.end if note else end
+        window = passage_at(passage.number, passage.node.metadata, start, end, text)
         if not self._near_the_question(window.node.get_content()):
             # A sentence sharing no word with the question, nor close to it in meaning, is no
             # answer to it: the model pointed at a dateline ("Wednesday, January 7, 2026") for

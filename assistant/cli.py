@@ -301,11 +301,12 @@ def llm_server(host, port):
 @click.option(
     "--set",
     "set_names",
-    type=click.Choice(["golden", "pydocs", "all"]),
+    type=click.Choice(["golden", "pydocs", "pydocs-ci", "all", "ci"]),
     default="all",
     show_default=True,
     help="Which bundled golden set to run: golden (bundled corpus), pydocs (Debian's Python "
-    "docs, a subset), or all.",
+    "docs, a subset), pydocs-ci (every 4th question of pydocs), all (golden and pydocs), or "
+    "ci (golden and pydocs-ci: what `make test` gates on).",
 )
 @click.option(
     "--golden",
@@ -350,18 +351,20 @@ def eval_command(set_names, golden, corpus, index_dir, out, thresholds, baseline
         sets = [ev.EvalSet("custom", golden, corpus)]
     else:
         bundled = ev.eval_sets()
-        sets = list(bundled.values()) if set_names == "all" else [bundled[set_names]]
+        groups = {"all": ["golden", "pydocs"], "ci": ["golden", "pydocs-ci"]}
+        sets = [bundled[name] for name in groups.get(set_names, [set_names])]
     base = index_dir or default_index_dir()
     before = json.loads(baseline.read_text()) if baseline else {}
     all_results, failed = [], False
     for eval_set in sets:
         bounds = ev.load_thresholds(thresholds or default_thresholds, eval_set.name)
-        items = ev.load_golden(eval_set.questions)
+        items = eval_set.items()
         if eval_set.name == "golden":
             where, set_index = corpus, index_dir
         else:
-            where = ev.prepare_corpus(eval_set, base / f"eval-{eval_set.name}-corpus")
-            set_index = base / f"eval-{eval_set.name}"
+            collection = eval_set.collection or eval_set.name
+            where = ev.prepare_corpus(eval_set, base / f"eval-{collection}-corpus")
+            set_index = base / f"eval-{collection}"
         bot = _open(where, set_index, progress=False)
         bot.warm_up()
         results = []

@@ -281,6 +281,18 @@ class EvalSet:
     questions: Path
     corpus: Path | None  # None: the bundled corpus
     pages: list[str] | None = None  # only these files of ``corpus`` (a CI-sized subset)
+    every: int = 1  # ask every n-th answerable and every n-th unanswerable question
+    collection: str = ""  # names the folders its corpus copy and index live in (default: name)
+
+    def items(self) -> list[GoldenItem]:
+        """Its questions: all of them, or every ``every``-th of each kind, in file order."""
+        seen = {True: 0, False: 0}
+        kept = []
+        for item in load_golden(self.questions):
+            if seen[item.answerable] % self.every == 0:
+                kept.append(item)
+            seen[item.answerable] += 1
+        return kept
 
 
 PYDOCS_DIR = Path("/usr/share/doc/python3.11/html")
@@ -288,12 +300,15 @@ PYDOCS_DIR = Path("/usr/share/doc/python3.11/html")
 
 def eval_sets(pydocs_dir: Path = PYDOCS_DIR) -> dict[str, EvalSet]:
     """The bundled sets: ``golden`` on the bundled corpus, ``pydocs`` on a subset of Debian's
-    Python 3.11 documentation (package python3.11-doc), real HTML nobody here wrote."""
+    Python 3.11 documentation (package python3.11-doc), real HTML nobody here wrote, and
+    ``pydocs-ci``, every 4th question of each kind of ``pydocs``, which ``make test`` asks."""
     evals = data_dir("evals")
     pages = (evals / "pydocs-pages.txt").read_text(encoding="utf-8").split()
+    pydocs = evals / "pydocs.jsonl"
     return {
         "golden": EvalSet("golden", evals / "golden.jsonl", None),
-        "pydocs": EvalSet("pydocs", evals / "pydocs.jsonl", pydocs_dir, pages),
+        "pydocs": EvalSet("pydocs", pydocs, pydocs_dir, pages),
+        "pydocs-ci": EvalSet("pydocs-ci", pydocs, pydocs_dir, pages, every=4, collection="pydocs"),
     }
 
 

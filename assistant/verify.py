@@ -32,7 +32,9 @@ _REFUSAL = re.compile(
 )
 # Numbers (with their digits as written) and names: capitalised words inside a sentence and
 # code identifiers (``lru_cache``, ``os.path``, ``len()``).
-_NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:[.,:]\d+)*")  # not the 3 of python3
+_NUMBER = re.compile(  # not the 3 of python3; "1e-09" whole
+    r"(?<![A-Za-z_\d.])(?:\d+(?:\.\d+)?[eE][-+]?\d+\b|\d+(?:[.,:]\d+)*)"
+)
 _CODE = re.compile(r"[._]|\(\)")  # which of the names below are code
 _NAME = re.compile(
     r"(?<![\w.])(?:[A-Za-z_]\w*(?:\.\w+)+|\w*_\w+|\w+\(\))"  # code: os.path, lru_cache, len()
@@ -104,7 +106,7 @@ def facts(text: str) -> set[str]:
 
 def _numbers(text: str) -> set[str]:
     """The numbers ``text`` writes in digits, without thousands separators."""
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+    return {normalize(n.lower()) for n in _NUMBER.findall(text)}
 
 
 # Number words that more often mean "a", "the pair" or an order than a count to check.
@@ -850,7 +852,7 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     # "the URAAN Pakistan 2024–2029 plan").
     if _ASKS_AMOUNT.search(question):
         text = _YEARS.sub(" ", text)
-    return bool(_numbers(text) - _numbers(question)) or bool(words & _COUNTS)
+    return bool(_numbers(text) - _numbers(question)) or bool(words & (_COUNTS | _UNBOUNDED))
 
 
 _ASKS_AMOUNT = re.compile(_OPENS + r"how (?:much|many)\b", re.IGNORECASE)
@@ -961,6 +963,9 @@ _RESTATING = frozenset(
 
 
 _COUNTS = {w for w in NUMBER_WORDS if w not in ("one", "zero")}  # "the latest one" is no count
+# A size or count may have no bound: "If maxsize is less than or equal to zero, the queue size
+# is infinite" answers "What size limit does a queue get with a maxsize of zero?".
+_UNBOUNDED = {"infinite", "infinity", "unlimited", "unbounded"}
 
 
 @dataclass

@@ -50,6 +50,14 @@ def test_support_needs_the_claims_words_and_every_number():
     assert not supported("Wang Yi visited Paris.", quote)
 
 
+def test_a_number_in_scientific_notation_is_one_number():
+    quote = "The default tolerance is 1e-09, which assures that the values agree to 9 digits."
+    assert supported("The default tolerance is 1e-9.", quote)
+    assert supported("The default tolerance is 1E-09.", quote)
+    assert not supported("The default tolerance is 1e-08.", quote)
+    assert not supported("The default tolerance is 1.", quote)
+
+
 def test_support_understands_word_forms_compounds_and_number_words():
     quote = "Ishaq Dar paid a three-day official visit to China from January 3 to 5."
     assert supported("Dar's visit lasted 3 days.", quote)
@@ -187,6 +195,10 @@ def test_a_question_asking_for_a_number_needs_an_answer_stating_one():
     assert answers_the_kind_asked("When will he visit?", ["He will visit next year."])
     assert answers_the_kind_asked("When did Dar visit?", ["Dar visited in May."])
     assert answers_the_kind_asked("When does the else run?", ["It runs if no break occurs."])
+    # A size may have no bound at all.
+    question = "What size limit does a queue get with a maxsize of zero?"
+    assert answers_the_kind_asked(question, ["Its size is infinite."])
+    assert not answers_the_kind_asked(question, ["Its size is set by the constructor."])
 
 
 def test_a_number_the_question_states_or_the_years_of_a_name_answer_no_how_much():
@@ -1027,6 +1039,34 @@ def test_the_closest_sentence_weighs_the_questions_words_by_their_rarity(make_as
     phrasings = [p[-1].content for p in bot.llm.prompts if p[-1].content.startswith("From ")]
     assert "three days" in phrasings[0], phrasings
     assert not answer.refused and "three days" in answer.text, answer.raw_text
+
+
+def test_asked_since_when_the_phrased_window_reaches_the_entrys_version_note(
+    make_assistant, tmp_path
+):
+    """shlex-join: the model points at the description; its version note comes three
+    sentences on, and the next entry's note is not taken for it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "shlex.md").write_text(
+        "# shlex — Simple lexical analysis\n\n## shlex.join(split_command)\n\n"
+        "Concatenate the tokens of the list split_command and return a string. This function "
+        "is the inverse of split().\n\nThe returned value is shell-escaped to protect against "
+        "injection vulnerabilities.\n\nNew in version 3.8.\n\n## shlex.quote(s)\n\n"
+        "Return a shell-escaped version of the string s.\n\nNew in version 3.3.\n"
+    )
+
+    def phrased(prompt: str) -> str:
+        if "3.3" in prompt:
+            return "The join function was added in version 3.3."
+        if "3.8" in prompt:
+            return "The join function was added in version 3.8."
+        return "The sources do not say."
+
+    bot = make_assistant(reply=_point_then_phrase("inverse of split", phrased), corpus_dir=docs)
+    answer = bot.ask("Since what version can shlex join a list of tokens into one string?")
+    assert not answer.refused and "3.8" in answer.text, answer.raw_text
+    assert any("New in version 3.8" in c.quote for c in answer.citations), answer.citations
 
 
 def test_a_question_naming_code_takes_its_closest_sentence_where_that_code_is_named(

@@ -128,6 +128,33 @@ def test_the_bundled_golden_set_covers_what_the_product_promises():
     assert bounds["maximum"]["false_refusal_rate"] <= 0.14
 
 
+def test_a_sampled_set_asks_every_nth_question_of_each_kind_in_file_order(tmp_path):
+    kinds = [True, False, True, True, False, True, True, False, True, True]
+    questions = tmp_path / "set.jsonl"
+    questions.write_text("".join(
+        json.dumps({"id": f"q{n}", "question": "Q?", "answerable": kind,
+                    "must_include": [["x"]] if kind else [], "sources": ["a.html"]}) + "\n"
+        for n, kind in enumerate(kinds)
+    ))  # fmt: skip
+    whole = ev.EvalSet("s", questions, None)
+    assert [item.id for item in whole.items()] == [f"q{n}" for n in range(10)]
+    sampled = ev.EvalSet("s", questions, None, every=3)
+    # answerable q0 q2 q3 q5 q6 q8 q9 -> q0 q5 q9; unanswerable q1 q4 q7 -> q1
+    assert [item.id for item in sampled.items()] == ["q0", "q1", "q5", "q9"]
+
+
+def test_make_tests_pydocs_sample_is_a_quarter_of_the_whole_set_with_both_kinds():
+    sets = ev.eval_sets()
+    whole, sample = sets["pydocs"], sets["pydocs-ci"]
+    assert (sample.questions, sample.pages, sample.collection) == (whole.questions, whole.pages,
+                                                                   "pydocs")  # fmt: skip
+    everything, asked = whole.items(), sample.items()
+    assert {i.id for i in asked} < {i.id for i in everything}
+    assert len(asked) >= len(everything) // 4 and sum(not i.answerable for i in asked) >= 3
+    golden, thresholds = ev.default_paths()
+    assert ev.load_thresholds(thresholds, "pydocs-ci")["minimum"]["quote_validity"] == 1.0
+
+
 def test_a_relation_trap_fails_on_what_only_the_wrong_answer_says():
     item = ev.GoldenItem("t", "Who led Pakistan's side?", True, [["Dar"]],
                          must_not_include=["Wang Yi led"])  # fmt: skip
