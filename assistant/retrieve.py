@@ -11,8 +11,9 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, TextNode
 
 # Scientific notation first: "1e-09" is one number, not a dropped 1 and a 09.
-_SCIENTIFIC = r"\d+(?:\.\d+)?e[-+]?\d+\b"
-_TOKEN = re.compile(_SCIENTIFIC + r"|\d+(?:[.,:]\d+)*(?:st|nd|rd|th)?\b|[a-z][a-z0-9]*")
+SCIENTIFIC = r"\d+(?:\.\d+)?e[-+]?\d+\b"
+_SCIENTIFIC = re.compile(SCIENTIFIC, re.IGNORECASE)
+_TOKEN = re.compile(SCIENTIFIC + r"|\d+(?:[.,:]\d+)*(?:st|nd|rd|th)?\b|[a-z][a-z0-9]*")
 STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have he her his how i in into is it its "
     "of on or over she so than that the their them there these they this to was were what when "
@@ -53,7 +54,7 @@ def normalize(token: str) -> str:
     """One token as it is compared: numbers as digits (``"three"``, ``"3rd"`` → ``"3"``,
     ``"1,000"`` → ``"1000"``), words stemmed (``"visited"`` → ``"visit"``)."""
     if token[0].isdigit():
-        if re.fullmatch(_SCIENTIFIC, token, re.IGNORECASE):
+        if _SCIENTIFIC.fullmatch(token):
             return repr(float(token))  # "1e-9" and "1E-09" alike: "1e-09"
         return re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", token).replace(",", "")
     return NUMBER_WORDS.get(token) or _stem(token)

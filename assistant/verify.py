@@ -17,7 +17,7 @@ from functools import lru_cache
 from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, split_sentences
 from .prompts import Passage
 from .results import Citation
-from .retrieve import NUMBER_WORDS, normalize, tokenize
+from .retrieve import NUMBER_WORDS, SCIENTIFIC, normalize, tokenize
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _REFUSAL = re.compile(
@@ -33,7 +33,7 @@ _REFUSAL = re.compile(
 # Numbers (with their digits as written) and names: capitalised words inside a sentence and
 # code identifiers (``lru_cache``, ``os.path``, ``len()``).
 _NUMBER = re.compile(  # not the 3 of python3; "1e-09" whole
-    r"(?<![A-Za-z_\d.])(?:\d+(?:\.\d+)?[eE][-+]?\d+\b|\d+(?:[.,:]\d+)*)"
+    rf"(?<![A-Za-z_\d.])(?:{SCIENTIFIC}|\d+(?:[.,:]\d+)*)", re.IGNORECASE
 )
 _CODE = re.compile(r"[._]|\(\)")  # which of the names below are code
 _NAME = re.compile(
