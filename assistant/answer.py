@@ -21,6 +21,7 @@ from .prompts import Passage, build_messages, fill, load_prompt, numbered_senten
 from .results import Answer, Citation, Usage
 from .retrieve import tokenize
 from .verify import (
+    ASKS_VERSION,
     SupportRules,
     about_what_was_asked,
     adds_to_the_question,
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 _CLOSE_IN_MEANING = 0.5
 # Reference documentation tells when a feature came after describing it: "Concatenate the
 # tokens… This function is the inverse of split(). … New in version 3.8."
-_ASKS_VERSION = re.compile(r"\b(?:versions?|releases?)\b|\bsince when\b", re.IGNORECASE)
 _VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since version \d")
 
 
@@ -286,7 +286,7 @@ class Generation:
         before = sentence_before(text, sentence.start)
         start = before.start if before else sentence.start
         end = sentence.end
-        if _ASKS_VERSION.search(r.question):
+        if ASKS_VERSION.search(r.question):
             # Asked since when, the answer is the entry's version note, a few sentences on:
             # the first one after the sentence within its passage (one entry, as a heading
             # such as a function's signature starts a chunk).

@@ -319,6 +319,7 @@ class Assistant:
                     similarity=self._similarity if s.semantic_support else None,
                     min_similarity=s.min_similarity,
                     names=planner.names,
+                    common=planner.common_words,
                 ),
                 asked=asked,
                 second_look=s.second_look,

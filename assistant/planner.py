@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePath
 
 from llama_index.core.schema import NodeWithScore
 
 from .context import retrieved_passages, stable_passages
 from .prompts import Passage, estimate_tokens
 from .retrieve import tokenize
-from .verify import title_names
+from .verify import facts, title_names
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,9 @@ log = logging.getLogger(__name__)
 # this many documents (two articles on one event share nearly every word they both use).
 RARE_SHARE = 0.1
 RARE_MIN_DOCUMENTS = 10
+# A word is common when more than this share of the documents use it: "python" (77% of
+# Python's documentation), not "None" or "True" (56%), which answer questions.
+COMMON_SHARE = 0.75
 
 
 @dataclass
@@ -63,21 +68,43 @@ class ContextPlanner:
         return fuse(question) if fuse else self.retriever.retrieve(question)
 
     def rare_terms(self, question: str) -> dict[str, frozenset[str]]:
-        """The question's rarest words, each with the ids of the documents using it: those the
-        fewest documents use, if few do ("venv", on 2 of 36 pages). The most specific word
-        says what the question is about; a rarish one may be the asker's own ("Why is uuid1 a
-        privacy risk?", where uuid's page never says "risk"). None in a collection too small
-        to tell."""
+        """The question's rarest names, each with the ids of the documents using it: those the
+        fewest documents use, if few do ("venv", on 2 of 36 pages). A name (a page's module
+        or file name, code, a capitalised word) says what the question is about; any other
+        rare word may be the asker's own ("finding the spot" for bisect's "insertion point",
+        "round in circles" for a recursive loop). None in a collection too small to tell."""
         sparse = getattr(self.retriever, "sparse", None)
         count = len(self.records)
         if sparse is None or count < RARE_MIN_DOCUMENTS:
             return {}
-        using = {token: sparse.documents_holding(token) for token in set(tokenize(question))}
+        named = {w for name in facts(question) if not name[0].isdigit() for w in name.split()}
+        asked = set(tokenize(question)) & (self.names | self.file_names | named)
+        using = {token: sparse.documents_holding(token) for token in asked}
         using = {t: docs for t, docs in using.items() if docs}
         fewest = min((len(docs) for docs in using.values()), default=0)
         if not fewest or fewest > RARE_SHARE * count:
             return {}
         return {t: docs for t, docs in using.items() if len(docs) == fewest}
+
+    @cached_property
+    def file_names(self) -> frozenset[str]:
+        """The words the documents' file names are made of ("venv" of tutorial/venv.html):
+        what a page is about, as its title may not say ("Virtual Environments and Packages")."""
+        return frozenset(t for doc_id in self.records for t in tokenize(PurePath(doc_id).stem))
+
+    @cached_property
+    def common_words(self) -> frozenset[str]:
+        """The words (not numbers) nearly every document uses, in a collection large enough to
+        tell: "python" over Python's documentation."""
+        sparse = getattr(self.retriever, "sparse", None)
+        count = len(self.records)
+        if sparse is None or count < RARE_MIN_DOCUMENTS:
+            return frozenset()
+        return frozenset(
+            t
+            for t in sparse.tokens_in_more_documents_than(COMMON_SHARE * count)
+            if not t[0].isdigit()
+        )
 
     def plan(self, question: str) -> Plan:
         found = self.search(question)

@@ -107,6 +107,19 @@ class BM25Retriever(BaseRetriever):
             if s > 0
         ]
 
+    def tokens_in_more_documents_than(self, floor: float) -> set[str]:
+        """The tokens more than ``floor`` documents hold."""
+        if not self._nodes:
+            return set()
+        indptr = self._bm25.scores["indptr"]
+        return {
+            token
+            for token, column in self._bm25.vocab_dict.items()
+            if column + 1 < len(indptr)  # bm25s keeps one token for unknown words past the end
+            and indptr[column + 1] - indptr[column] > floor  # a chunk count: cheap to rule out
+            and len(self.documents_holding(token)) > floor
+        }
+
     def documents_holding(self, token: str) -> frozenset[str]:
         """The ids of the documents whose chunks hold ``token`` (as :func:`tokenize` gives it)."""
         column = self._bm25.vocab_dict.get(token) if self._nodes else None

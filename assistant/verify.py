@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, split_sentences
+from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, sentences_between, split_sentences
 from .prompts import Passage
 from .results import Citation
 from .retrieve import NUMBER_WORDS, SCIENTIFIC, normalize, tokenize
@@ -36,6 +36,7 @@ _NUMBER = re.compile(  # not the 3 of python3; "1e-09" whole
     rf"(?<![A-Za-z_\d.])(?:{SCIENTIFIC}|\d+(?:[.,:]\d+)*)", re.IGNORECASE
 )
 _CODE = re.compile(r"[._]|\(\)")  # which of the names below are code
+_DUNDER = re.compile(r"\b__[a-z]\w*?__\b")
 _NAME = re.compile(
     r"(?<![\w.])(?:[A-Za-z_]\w*(?:\.\w+)+|\w*_\w+|\w+\(\))"  # code: os.path, lru_cache, len()
     r"|(?<=[^.!?\s] )[A-Z]\w+(?:\s+[A-Z]\w+)*"  # capitalised inside a sentence: Ishaq Dar
@@ -55,6 +56,10 @@ class SupportRules:
     # What the collection's documents are about, by their titles (``timeit`` from "timeit —
     # Measure execution time…"), tokenized: named by a claim, they are held like names.
     names: frozenset[str] = frozenset()
+    # The words nearly every document of a large collection uses ("python" in Python's
+    # documentation): a name among them tells no document from another, so no quote need
+    # hold it ("Python 3.10" is answered by "Changed in version 3.10").
+    common: frozenset[str] = frozenset()
 
 
 def title_names(titles: Iterable[str]) -> frozenset[str]:
@@ -210,17 +215,26 @@ def find_support(
     if not words:
         return []
     anchors = set(tokenize(question))
-    stated = facts(question) | (anchors & rules.names)
+    stated = (facts(question) | (anchors & rules.names)) - rules.common
     named = {f for f in stated if not f[0].isdigit()}
     # A name the question states is one wherever the claim puts it: "India did not attend"
     # opens with it, where nothing else marks a single word as a name.
     needed = facts(claim) | (words & rules.names) | {f for f in named if set(f.split()) <= words}
+    needed -= rules.common
     asked = stated & needed  # may stand anywhere in a quote's document
 
     code_facts = code_names(claim)
 
+    # A special method keeps its underscores: "__float__" is not held by "float".
+    dunders = set(_DUNDER.findall(claim))
+
     def missing(quotes: list[_Candidate]) -> set[str]:
         return {
+            d
+            for d in dunders
+            if not any(d in q.span.text or d in q.passage.heading for q in quotes)
+            and not (d in question and any(d in text_of(q.passage.doc_id) for q in quotes))
+        } | {
             f
             for f in needed
             if not any(q.holds(f, code=f in code_facts) for q in quotes)
@@ -247,16 +261,18 @@ def find_support(
         (``gzip.open``) is in the quote or the sentence before it: gzip.open's level is not
         the command line's "the default compression level is 6" further down its page. A
         paper's reference ("… Vol. 8, No. 1, January pp.3–30 1998.") dates the paper: its
-        numbers hold only a claim about a publication."""
+        numbers hold only a claim about a publication. Nor does a call's argument in an
+        interactive example (">>> token_bytes(16)") tell what the call returns by default."""
         if not any(quote.holds(f) for f in answered):
             return True
         if _REFERENCE.search(quote.span.text) and not words & set(tokenize(_PUBLISHING)):
             return False
+        if any(_only_passed_in(f, quote.span.text) for f in answered):
+            return False
         text = text_of(quote.passage.doc_id)
         run = _document_run(text)
         if code:
-            before = sentence_before(text, quote.span.start)
-            near = f" {' '.join(tokenize(before.text if before else ''))} "
+            near = f" {' '.join(tokenize(_entry_line(quote, text)))} "
             if not all(quote.holds(name, code=True) or f" {name} " in near for name in code):
                 return False
         return (not subject or bool(quote.words & subject)) and all(
@@ -291,8 +307,24 @@ def find_support(
                 return False
         return True
 
+    def told_with_context(quotes: list[_Candidate]) -> bool:
+        """Held by quotes of several documents, each number or name the claim tells comes
+        from a quote holding more of the claim than that: "You get a KeyError if you assign a
+        list to a slice of an array" is not held by What's New's sentence on assigning lists to
+        slices of arrays and, on the built-in exceptions' page, a bare "exception KeyError"."""
+        if len({q.passage.doc_id for q in quotes}) < 2:
+            return True
+        return all(
+            any((words & q.words) - set(fact.split()) for q in quotes if q.holds(fact))
+            for fact in told
+            if any(q.holds(fact) for q in quotes)
+        )
+
     added = words - anchors  # what the claim says beyond the question
     named_words = {w for f in needed if not f[0].isdigit() for w in f.split()}
+    # Asked which version or release, a number in a document's title ("What's New In Python
+    # 3.3") dates each of its sentences ("The textwrap module has a new indent() function").
+    dated_by_title = bool(ASKS_VERSION.search(question))
 
     def rests_on_sentences(quotes: list[_Candidate]) -> bool:
         """The quotes' sentences, not only their headings, hold what the claim adds to the
@@ -305,7 +337,21 @@ def find_support(
         headed = {w for q in quotes for w in q.runs[1].split()}
         held = (added & said) - headed  # not the article's names, which its title gives too
         from_headings = (added & headed) - said - named_words  # not the subject's name
+        if dated_by_title:
+            from_headings -= {
+                w for q in quotes for w in tokenize(q.passage.node.metadata.get("title", ""))
+            }
         return len(held) >= 2 or len(from_headings) <= len(held)
+
+    modules = anchors & rules.names  # the pages' subjects the question names
+
+    def about_its_module(quote: _Candidate) -> bool:
+        """A quote whose heading ends in another page's subject ("What's New In Python 3.6
+        › Improved Modules › struct"), holding none the question names, speaks of that one:
+        struct's 'e' format for half floats is not the array module's."""
+        last = tokenize(quote.passage.heading.rsplit("›", 1)[-1])
+        other = len(last) == 1 and last[0] in rules.names and last[0] not in anchors
+        return not (modules and other and not quote.words & modules)
 
     counted = counted_unit(question, loose=True)
     picks = bool(qualifiers_of(claim))  # the quotes' contexts are read only for such a claim
@@ -315,8 +361,10 @@ def find_support(
         return (
             not missing(quotes)
             and together(quotes)
+            and told_with_context(quotes)
             and rests_on_sentences(quotes)
             and numbers_keep_their_words(claim, texts, counted=counted)
+            and keeps_the_bound(question, claim, texts)
             and (
                 not picks
                 or keeps_its_qualifiers(claim, [_with_context(q, text_of) for q in quotes])
@@ -325,6 +373,7 @@ def find_support(
             and all(same_subjects(claim, text) for text in texts)
             and all(keeps_its_affiliations(claim, text) for text in texts)
             and all(about_the_question(q) for q in quotes)
+            and all(about_its_module(q) for q in quotes)
         )
 
     candidates = _candidates(passages, text_of)
@@ -393,6 +442,18 @@ _REFERENCE = re.compile(
 _PUBLISHING = "published publication paper article journal described book wrote written author"
 
 
+def _only_passed_in(number: str, text: str) -> bool:
+    """``number`` stands in an interactive example (">>> token_bytes(16)") only as what a
+    call is given: no answer to what the call returns by default."""
+    if not text.startswith(">>>"):
+        return False
+    given = {n for m in _ARGUMENTS.finditer(text) for n in _numbers(m[1])}
+    return number in given and number not in _numbers(_ARGUMENTS.sub(" ", text))
+
+
+_ARGUMENTS = re.compile(r"\(([^()]*)\)")
+
+
 def code_in(text: str) -> set[str]:
     """The code names a text states, as written (``gzip.open``, ``lru_cache``)."""
     return {n for n in _NAME.findall(text) if _CODE.search(n)}
@@ -416,6 +477,27 @@ def names_code(name: str, text: str, heading: str = "") -> bool:
     opening = f" {' '.join(tokenize(last))} ".startswith(f" {' '.join(tokenize(member))} ")
     under = _in_order(tokenize(".".join(owner)), tokenize(" ".join(above)))
     return bool(owner) and opening and under
+
+
+def _entry_line(quote: _Candidate, text: str) -> str:
+    """The sentence before ``quote`` and, within its passage and section, the nearest before
+    it that names code: the entry a reference page's sentence belongs to ("webbrowser.open(url,
+    new=0)" above "Display url…" and "If new is 2, a new tab is opened"), when a chunk holds
+    the end of one entry and the start of the next under the first one's heading. A heading
+    ("Command Line Interface": a short line without a full stop) ends the search."""
+    before = sentence_before(text, quote.span.start)
+    lo = int(quote.passage.node.metadata["start"])
+    entry = ""
+    for span in reversed(sentences_between(text, lo, quote.span.start)):
+        if code_in(span.text):
+            entry = span.text
+            break
+        if _HEADING_LINE.match(span.text):
+            break
+    return f"{before.text if before else ''} {entry}"
+
+
+_HEADING_LINE = re.compile(r"^[^.!?:;]{1,60}$")  # short, and no sentence's punctuation
 
 
 @lru_cache(maxsize=64)
@@ -761,11 +843,80 @@ def numbers_keep_their_words(
     return True
 
 
+# A question asking for a greatest or a least value, and the words that make a number a
+# floor ("greater than 270 years", "one or more") or a ceiling ("up to 4", "10 or fewer").
+_ASKS_MOST = re.compile(
+    r"\b(?:largest|biggest|highest|greatest|longest|maximum|max|at most|no more than"
+    r"|upper (?:limit|bound))\b(?![_.(])",
+    re.IGNORECASE,
+)
+_ASKS_LEAST = re.compile(
+    r"\b(?:smallest|lowest|least|fewest|shortest|minimum|min|lower (?:limit|bound))\b(?![_.(])",
+    re.IGNORECASE,
+)
+_RAW_WORD = re.compile(SCIENTIFIC + r"|\d+(?:[.,:]\d+)*|[a-z]+", re.IGNORECASE)
+_MORE = frozenset("greater more larger bigger longer higher later newer".split())
+_LESS = frozenset("less fewer smaller shorter lower earlier older".split())
+_FLOOR_BEFORE = frozenset("over above beyond exceeding exceeds exceed past".split())
+_CEILING_BEFORE = frozenset("under below within".split())
+
+
+def _bound(words: list[str], i: int) -> str:
+    """Whether the number at ``words[i]`` is a "floor", a "ceiling" or neither ("")."""
+    before = words[max(0, i - 3) : i]
+    after = words[i + 1 : i + 3]
+    if before[-1:] == ["than"] and len(before) >= 2:
+        negated = len(before) == 3 and before[0] in ("no", "not")
+        if before[-2] in _MORE:
+            return "ceiling" if negated else "floor"  # "no more than 4" is a ceiling
+        if before[-2] in _LESS:
+            return "floor" if negated else "ceiling"
+    if before[-2:] == ["at", "least"] or before[-2:] == ["minimum", "of"]:
+        return "floor"
+    if before[-2:] in (["at", "most"], ["up", "to"], ["maximum", "of"]):
+        return "ceiling"
+    if before[-1:] and before[-1] in _FLOOR_BEFORE:
+        return "floor"
+    if before[-1:] and before[-1] in _CEILING_BEFORE:
+        return "ceiling"
+    if after[:1] == ["or"] and after[1:]:
+        if after[1] in _MORE or after[1] in ("above", "up"):
+            return "floor"
+        if after[1] in _LESS or after[1] in ("below", "less"):
+            return "ceiling"
+    return ""
+
+
+def keeps_the_bound(question: str, claim: str, quotes: Sequence[str]) -> bool:
+    """False when the question asks for a greatest value and every quote giving the claim's
+    answer number gives it as a floor, or asks for a least value and they give a ceiling:
+    "the largest timedelta is 270 years" is not held by "for intervals greater than 270
+    years … lose microsecond accuracy", nor "at most one file name" by "one or more
+    filenames"."""
+    most, least = bool(_ASKS_MOST.search(question)), bool(_ASKS_LEAST.search(question))
+    if most == least:
+        return True
+    asked = set(tokenize(question))
+    answers = {t for t in tokenize(claim) if t[0].isdigit()} - asked
+    wrong = "floor" if most else "ceiling"
+    for number in answers:
+        bounds = []
+        for quote in quotes:
+            words = [w.lower() for w in _RAW_WORD.findall(quote)]
+            bounds += [_bound(words, i) for i, w in enumerate(words) if normalize(w) == number]
+        if bounds and all(b == wrong for b in bounds):
+            return False
+    return True
+
+
+ASKS_VERSION = re.compile(r"\b(?:versions?|releases?)\b|\bsince when\b", re.IGNORECASE)
+
 # Questions whose answer is a number, a date or a version: an answer without one is not one.
 # The question word opens the question or follows one leading clause: "If you decorate a
 # function with lru_cache without arguments, how many calls does it remember?"
 _OPENS = (
-    r"^\W*(?:(?:if|when|once|given|in|for|after|before|since|with|without|by|on|at|under|besides"
+    r"^\W*(?:(?:if|when|once|unless|while|given|in|for|after|before|since|with|without|by|on|at"
+    r"|under|besides"
     r"|apart from|other than|assuming|suppose)\b[^,;:?]*[,;:]\s*)?"
     # or a preposition: "For how many days …?", "To whom …?", "Since which version …?"
     r"(?:(?:for|to|by|from|since|until|in|on|at|of|with|after|before)\s+)?"
@@ -947,11 +1098,22 @@ _YES_NO = re.compile(
 def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
     """False when no claim says a word the question did not ("The astronauts expected to
     enter the station are Pakistani astronauts"): the question restated is no answer. A
-    yes/no question may be answered in its own words."""
+    yes/no question may be answered in its own words. Code and constants count as written:
+    "__copy__()" answers "Which special method gives a class its own shallow copy?", and
+    "BROWSER" "Which environment variable lists the browsers to try?"."""
     if not question or _YES_NO.search(question):
         return True
     asked = set(tokenize(question)) | _RESTATING  # "both countries" restates "the two"
-    return any(set(tokenize(claim)) - asked for claim in claims)
+    written = _as_written(question)
+    return any(set(tokenize(claim)) - asked or _as_written(claim) - written for claim in claims)
+
+
+def _as_written(text: str) -> set[str]:
+    """The code (``__copy__``) and constants (``BROWSER``) ``text`` names, as written."""
+    return {n.rstrip("()") for n in code_in(text)} | set(_CONSTANT.findall(text))
+
+
+_CONSTANT = re.compile(r"\b[A-Z][A-Z0-9_]+\b")
 
 
 # Words saying there is an answer without giving it: "gzip.open uses the default compression

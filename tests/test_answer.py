@@ -42,6 +42,10 @@ def supported(claim: str, text: str, **kwargs) -> bool:
     return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, rules))
 
 
+def supported_for(question: str, claim: str, text: str) -> bool:
+    return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=question))
+
+
 def test_support_needs_the_claims_words_and_every_number():
     quote = "The talks were co-chaired on January 4 by Wang Yi."
     assert supported("Wang Yi co-chaired the talks on January 4.", quote)
@@ -224,6 +228,13 @@ def test_an_answer_that_only_restates_the_question_is_none():
     asked = "What compression level does gzip.open use unless told otherwise?"
     assert not adds_to_the_question(asked, ["gzip.open uses the default compression level."])
     assert adds_to_the_question(asked, ["gzip.open uses compression level 9 by default."])
+    # Code is new as written: __copy__ is not the question's "copy".
+    asked = "Which special method does a class define to provide its own shallow copy?"
+    assert adds_to_the_question(asked, ["A class defines __copy__() for its own shallow copy."])
+    assert not adds_to_the_question(asked, ["A class defines a method for its own shallow copy."])
+    asked = "Which environment variable lists the browsers to try first?"
+    assert adds_to_the_question(asked, ["The environment variable BROWSER lists the browsers."])
+    assert not adds_to_the_question(asked, ["The environment variable lists the browsers."])
 
 
 def test_a_claim_that_gives_a_deed_to_the_wrong_name_is_unsupported():
@@ -412,6 +423,121 @@ def test_a_module_a_page_is_titled_by_is_held_like_a_name():
     assert not supports(SupportRules(names=names))  # the time page never names timeit
     timeit = _passage(sleep, title="timeit — Measure execution time")
     assert find_support(claim, [timeit], {"a.txt": sleep}.get, SupportRules(names=names), asked)
+
+
+def test_a_quote_under_another_modules_heading_does_not_speak_for_the_module_asked():
+    from assistant.verify import title_names
+
+    names = title_names(["array — Efficient arrays", "struct — Interpret bytes", "4. Classes"])
+    text = "struct now supports IEEE 754 half-precision floats via the 'e' format specifier."
+    asked = "Which type code does the array module use for half-precision floats?"
+    claim = "The array module uses the 'e' format specifier for half-precision floats."
+
+    def supports(section: str, text: str = text) -> bool:
+        passage = _passage(text, title="What's New In Python 3.6", section=section)
+        page = f"{text} Further down, array got a new method."  # the page names array
+        rules = SupportRules(names=names)
+        return bool(find_support(claim, [passage], {"a.txt": page}.get, rules, asked))
+
+    assert not supports("Improved Modules › struct")
+    assert supports("Improved Modules › array")
+    both = "array and struct now support half-precision floats via the 'e' format specifier."
+    assert supports("Improved Modules › struct", both)  # it names the module asked too
+
+
+def test_a_number_given_as_a_floor_does_not_answer_for_the_greatest_value():
+    from assistant.verify import keeps_the_bound
+
+    timedelta = (
+        "For intervals greater than 270 years on most platforms it loses microsecond accuracy."
+    )
+    asked = "What is the largest number of years a timedelta can represent?"
+    assert not supported_for(
+        asked, "The largest a timedelta can represent is 270 years.", timedelta
+    )
+    files = "The following script extracts one or more filenames."
+    claim = "At most, one file name may be passed."
+    assert not keeps_the_bound("At most how many file names may be passed?", claim, [files])
+    assert keeps_the_bound("What is the fewest file names it takes?", "One.", [files])
+    limit = "Each line holds no more than 80 characters."
+    assert keeps_the_bound("What is the longest line?", "80 characters.", [limit])
+    assert not keeps_the_bound("What is the shortest line?", "80 characters.", [limit])
+    assert keeps_the_bound("How many years?", "270 years.", [timedelta])  # no bound asked
+
+
+def test_a_name_told_from_another_document_needs_a_quote_saying_more_than_the_name():
+    whatsnew = (
+        "If you have a mutable sequence such as a list or an array you can assign to or delete "
+        "an extended slice, but there are some differences between assignment to extended and "
+        "regular slices."
+    )
+    exceptions = (
+        "(Slice indices are silently truncated to fall in the allowed range; if an index is "
+        "not an integer, TypeError is raised.)\nexception KeyError\nRaised when a mapping "
+        "(dictionary) key is not found in the set of existing keys."
+    )
+    texts = {"whatsnew.html": whatsnew, "exceptions.html": exceptions}
+    passages = [
+        _passage(whatsnew, doc_id="whatsnew.html", title="What's New", section="Extended Slices"),
+        _passage(exceptions, doc_id="exceptions.html", title="Built-in Exceptions"),
+    ]
+    asked = "Which exception do you get if you assign a plain list to a slice of an array?"
+    claim = "You get a KeyError if you assign a plain list to a slice of an array."
+    assert not find_support(claim, passages, texts.get, question=asked)
+    one = "Assigning a plain list to a slice of an array raises KeyError."  # said in one page
+    passages[1] = _passage(f"{exceptions}\n{one}", doc_id="exceptions.html")
+    texts["exceptions.html"] = f"{exceptions}\n{one}"
+    assert find_support(claim, passages, texts.get, question=asked)
+
+
+def test_a_special_method_keeps_its_underscores():
+    quote = "Changed in version 3.2: The Fraction constructor now accepts float instances."
+    asked = "Since which version does Fraction implement __float__?"
+    assert not supported_for(asked, "Since version 3.2, Fraction implements __float__.", quote)
+    quote = "Changed in version 3.2: Fraction now implements __float__ for float instances."
+    assert supported_for(asked, "Since version 3.2, Fraction implements __float__.", quote)
+
+
+def test_asked_which_release_a_whats_new_pages_title_dates_its_sentences():
+    text = "The textwrap module has a new indent() function."
+    passage = _passage(text, title="What's New In Python 3.3", section="Improved Modules")
+
+    def supports(asked: str) -> bool:
+        claim = "The textwrap module has had the indent function since 3.3."
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    assert supports("Since which release has textwrap had the indent function?")
+    # Not asked for a release, the number rests on the title alone.
+    assert not supports("What has textwrap had the indent function since?")
+
+
+def test_a_calls_argument_in_an_example_is_no_answer_about_its_default():
+    text = (
+        "secrets.token_bytes([nbytes=None])\n\nReturn a random byte string containing nbytes "
+        "bytes. If nbytes is None or not supplied, a reasonable default is used.\n\n"
+        ">>> token_bytes(16)\nb'\\xebr\\x17D*t'"
+    )
+    asked = "Exactly how many bytes does secrets.token_bytes return when called without one?"
+    assert not supported_for(asked, "secrets.token_bytes returns 16 bytes.", text)
+    text = text.replace("is used.", "is used: 32 bytes.")
+    assert supported_for(asked, "secrets.token_bytes returns 32 bytes.", text)
+
+
+def test_a_name_most_documents_use_is_no_fact_a_quote_must_hold():
+    text = "Changed in version 3.10: Added the key parameter."
+    passage = _passage(text, title="bisect — Array bisection", section="bisect.bisect_left()")
+    asked = "Which Python release gave the bisect functions their key argument?"
+    claim = "Python 3.10 gave the bisect functions their key argument."
+
+    def supports(rules: SupportRules) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, rules, asked))
+
+    assert not supports(SupportRules())  # the page never says "Python"
+    assert supports(SupportRules(common=frozenset({"python"})))  # nearly every page does
+    assert not find_support(
+        "Python 3.11 gave the bisect functions their key argument.",
+        [passage], {"a.txt": text}.get, SupportRules(common=frozenset({"python"})), asked,
+    )  # fmt: skip
 
 
 def test_code_the_question_names_may_be_named_along_the_heading_path():
@@ -1191,6 +1317,8 @@ def test_a_question_opening_with_a_clause_still_asks_for_a_number():
     )
     assert not answers_the_kind_asked(question, ["The cache keeps references to arguments."])
     assert answers_the_kind_asked(question, ["It remembers up to 128 recent calls."])
+    question = "Unless told otherwise, how large may the denominator be?"
+    assert not answers_the_kind_asked(question, ["The denominator is at most max_denominator."])
     # The clause is not the subject: a quote must still speak of what the question names.
     assert not answers_the_kind_asked("If so, who wrote it?", ["It was written in 1991."])
 
@@ -1220,7 +1348,7 @@ def test_a_who_question_is_not_answered_with_a_place_alone():
     assert not only_places(asked, ["China was represented."], ["a.txt"], lambda _: text)
 
 
-def test_an_answer_from_documents_never_naming_the_questions_rare_word_is_a_refusal(
+def test_an_answer_from_documents_never_naming_the_questions_rare_name_is_a_refusal(
     make_assistant, tmp_path, monkeypatch
 ):
     # On real pages: "Which Python version does venv install?" was answered from the FAQ's
@@ -1230,12 +1358,13 @@ def test_an_answer_from_documents_never_naming_the_questions_rare_word_is_a_refu
     corpus.mkdir()
     (corpus / "venv.txt").write_text(
         "Virtual Environments\n\nThe module used to create virtual environments is called "
-        "venv. It installs the most recent version of Python that you have available.\n"
+        "venv. It installs packages with the pip that you have.\n"  # named by its file only
     )
     (corpus / "faq.txt").write_text(
-        "General FAQ\n\nThere are two production-ready versions of Python. The recommended "
-        "version is 3.x, which most widely used libraries support.\n"
+        "General FAQ\n\nThere are many ways to install packages. The recommended tool is "
+        "conda, which most scientific libraries support.\n"
     )
+    (corpus / "circus.txt").write_text("The Circus\n\nThe clowns run round in circles.\n")
     for i, topic in enumerate(["garden", "harbour", "bakery", "library", "museum", "market",
                                "river", "school", "station", "theatre"]):  # fmt: skip
         (corpus / f"{topic}.txt").write_text(
@@ -1246,8 +1375,8 @@ def test_an_answer_from_documents_never_naming_the_questions_rare_word_is_a_refu
     def reply(messages):
         for block in re.split(r"\n\n(?=\[\d+\] )", messages[0].content):
             m = re.match(r"\[(\d+)\]", block)
-            if m and "recommended version" in block:
-                return f"The recommended version of Python is 3.x [{m[1]}]."
+            if m and "recommended tool" in block:
+                return f"The recommended tool to install packages is conda [{m[1]}]."
         return "The sources do not say."
 
     def retrieving():
@@ -1256,13 +1385,20 @@ def test_an_answer_from_documents_never_naming_the_questions_rare_word_is_a_refu
         )
 
     bot = retrieving()
-    question = "Which Python version does venv install by default?"
+    # Words nearly every page uses are no names to check (tokenized: "morning" is "morn").
+    common = bot.planner.common_words
+    assert {"morn", "visitor"} <= common and not {"venv", "tool", "7"} & common
+    question = "Which tool does venv use to install packages?"
     off = bot.ask(question)
     assert off.refused and off.citations == []
     assert "venv.txt" in off.retrieved  # the page about what was asked was found
-    on = bot.ask("Which version of Python is recommended?")
+    on = bot.ask("Which tool is recommended to install packages?")
     assert not on.refused and on.citations[0].source == "faq.txt"
+    # A rare word that names nothing may be the asker's own.
+    own = bot.ask("Which tool is recommended to install packages without running in circles?")
+    assert "circus.txt" in own.retrieved
+    assert not own.refused and own.citations[0].source == "faq.txt"
     # Too few documents to call a word rare: nothing else refuses the first answer.
     monkeypatch.setattr("assistant.planner.RARE_MIN_DOCUMENTS", 100)
     small = retrieving().ask(question)
-    assert not small.refused and "3.x" in small.text
+    assert not small.refused and "conda" in small.text
