@@ -15,13 +15,14 @@ from typing import Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.schema import NodeWithScore
 
-from .context import passage_at
+from .context import SectionsOf, chunk_passage, passage_at
 from .ingest import sentence_before, sentences_between, split_sentences
 from .prompts import Passage, build_messages, fill, load_prompt, numbered_sentences, pick_messages
 from .results import Answer, Citation, Usage
 from .retrieve import tokenize
 from .verify import (
     ASKS_VERSION,
+    VERSION_NOTE,
     SupportRules,
     about_what_was_asked,
     adds_to_the_question,
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 _CLOSE_IN_MEANING = 0.5
 # Reference documentation tells when a feature came after describing it: "Concatenate the
 # tokens… This function is the inverse of split(). … New in version 3.8."
-_VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since version \d")
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Request:
     llm: Any  # a LlamaIndex LLM
     text_of: Callable[[str], str]  # document id -> its text, as of this question
     page_of: Callable[[str, int], int | None] = lambda doc_id, offset: None  # paginated files
+    sections_of: SectionsOf | None = None  # a span's section paths, by heading
     fixed: bool = False  # the passages are the whole collection, not retrieved ones
     max_tokens: int = 160
     temperature: float = 0.0
@@ -236,7 +237,9 @@ class Generation:
         naming = [
             (passage, sentence)
             for passage, sentence in spans
-            if all(names_code(name, sentence.text, passage.heading) for name in code)
+            if all(
+                names_code(name, sentence.text, passage.heading_at(sentence.start)) for name in code
+            )
         ]
         if code and naming:
             spans = naming
@@ -293,10 +296,13 @@ class Generation:
             passage_end = int(passage.node.metadata["end"])
             note = next(
                 (s for s in sentences_between(text, end, passage_end)
-                 if _VERSION_NOTE.match(s.text)), None,
+                 if VERSION_NOTE.match(s.text)), None,
             )  # fmt: skip
             end = note.end if note else end
-        window = passage_at(passage.number, passage.node.metadata, start, end, text)
+        sections = ((start, passage.section_at(start)),) + tuple(
+            (at, path) for at, path in passage.sections if start < at < end
+        )
+        window = passage_at(passage.number, passage.node.metadata, start, end, text, sections)
         if not self._near_the_question(window.node.get_content()):
             # A sentence sharing no word with the question, nor close to it in meaning, is no
             # answer to it: the model pointed at a dateline ("Wednesday, January 7, 2026") for
@@ -421,7 +427,7 @@ class Generation:
 
     def _verified(self, raw: str, window: Passage | None) -> Answer:
         r = self.request
-        ranked = [Passage(0, hit.node) for hit in r.retrieved]
+        ranked = [chunk_passage(hit.node, r.sections_of) for hit in r.retrieved]
         asked = r.asked or r.question
         answer = Answer(
             question=asked,
@@ -442,7 +448,7 @@ class Generation:
             # fifth on random's page). Not another document's: the glossary's "decode bytes
             # from the operating system" held no gzip header's "operating system byte".
             documents = {p.doc_id for p in ranked}
-            ranked += [Passage(0, p.node) for p in r.pointing if p.doc_id in documents]
+            ranked += [replace(p, number=0) for p in r.pointing if p.doc_id in documents]
         shown = [window] if window else r.passages
         # Phrased from the sentence pointed at, an answer may still be held by another passage
         # the model saw (it pointed at the sentence beside the answer): those count too.

@@ -312,6 +312,7 @@ class Assistant:
                 llm=llm,
                 text_of=planner.text_of,
                 page_of=planner.page_of,
+                sections_of=planner.sections_of,
                 max_tokens=s.max_answer_tokens,
                 temperature=s.temperature,
                 rules=SupportRules(
@@ -320,6 +321,8 @@ class Assistant:
                     min_similarity=s.min_similarity,
                     names=planner.names,
                     common=planner.common_words,
+                    unheard=planner.unheard_words(question),
+                    rare=planner.rare_words(question),
                 ),
                 asked=asked,
                 second_look=s.second_look,

@@ -11,11 +11,24 @@ from llama_index.core.schema import TextNode
 from .ingest import sentence_before
 from .prompts import Passage, estimate_tokens
 
+# Given (doc_id, start, end): the section path at start and at each heading before end.
+SectionsOf = Callable[[str, int, int], tuple[tuple[int, str], ...]]
 
-def stable_passages(nodes: list[TextNode]) -> list[Passage]:
+
+def stable_passages(nodes: list[TextNode], sections_of: SectionsOf | None = None) -> list[Passage]:
     """Number nodes in corpus order (document, then offset), which keeps prompts cache-friendly."""
     ordered = sorted(nodes, key=lambda n: (n.metadata["doc_id"], int(n.metadata["start"])))
-    return [Passage(i, node) for i, node in enumerate(ordered, 1)]
+    return [chunk_passage(node, sections_of, i) for i, node in enumerate(ordered, 1)]
+
+
+def chunk_passage(
+    node: TextNode, sections_of: SectionsOf | None = None, number: int = 0
+) -> Passage:
+    """One chunk as a passage, each of its sentences under its own section path."""
+    if sections_of is None:
+        return Passage(number, node)
+    meta = node.metadata
+    return Passage(number, node, sections_of(meta["doc_id"], int(meta["start"]), int(meta["end"])))
 
 
 # A chunk that opens with one of these takes its subject from the sentence before it.
@@ -27,14 +40,18 @@ _REFERS_BACK = re.compile(
 
 
 def retrieved_passages(
-    nodes: list[TextNode], text_of: Callable[[str], str], budget: int
+    nodes: list[TextNode],
+    text_of: Callable[[str], str],
+    budget: int,
+    sections_of: SectionsOf | None = None,
 ) -> list[Passage]:
     """The retrieved chunks, best first, whole, until ``budget`` tokens (the first always).
 
     Real prose refers back ("It lost 2 million subscribers…"), so each chunk keeps its subject:
     its heading path goes in the passage header, a chunk that opens by referring back gets the
     sentence before it, and chunks of one document that touch are joined into one passage.
-    Offsets stay exact, so citations resolve as for single chunks.
+    Offsets stay exact, so citations resolve as for single chunks. With ``sections_of``,
+    each sentence is read under its own section path, not the first chunk's.
     """
     picked: list[tuple[str, list[int], dict]] = []  # (doc_id, [start, end], metadata)
     used = 0
@@ -58,17 +75,32 @@ def retrieved_passages(
         else:
             picked.append((doc_id, [start, end], node.metadata))
     return [
-        passage_at(number, metadata, start, end, text_of(doc_id))
+        passage_at(
+            number,
+            metadata,
+            start,
+            end,
+            text_of(doc_id),
+            sections_of(doc_id, start, end) if sections_of else (),
+        )  # fmt: skip
         for number, (doc_id, (start, end), metadata) in enumerate(picked, 1)
     ]
 
 
-def passage_at(number: int, metadata: dict, start: int, end: int, text: str) -> Passage:
+def passage_at(
+    number: int,
+    metadata: dict,
+    start: int,
+    end: int,
+    text: str,
+    sections: tuple[tuple[int, str], ...] = (),
+) -> Passage:
     """``text[start:end]`` of the document ``metadata`` describes (its title and heading
-    path), as passage ``number``; offsets stay exact, so citations resolve as for chunks."""
+    path), as passage ``number``; offsets stay exact, so citations resolve as for chunks.
+    ``sections``: the section path at ``start`` and at each heading inside."""
     node = TextNode(
         id_=f"{metadata['doc_id']}@{start}-{end}",
         text=text[start:end],
         metadata={**metadata, "start": start, "end": end},
     )
-    return Passage(number, node)
+    return Passage(number, node, sections)

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 # this many documents (two articles on one event share nearly every word they both use).
 RARE_SHARE = 0.1
 RARE_MIN_DOCUMENTS = 10
+# A question word no document uses is no plain word of the asker's only in a collection this
+# large: of the 179 pydocs questions' words, only "onexc" and "cmyk" are on none of the 530
+# pages, while "stands" (for Sunday) is on none of the 36 of the CI subset.
+UNHEARD_MIN_DOCUMENTS = 200
 # A word is common when more than this share of the documents use it: "python" (77% of
 # Python's documentation), not "None" or "True" (56%), which answer questions.
 COMMON_SHARE = 0.75
@@ -51,7 +55,8 @@ class ContextPlanner:
         self.names = title_names(r.title for r in self.records.values())
         nodes = store.nodes()
         size = sum(estimate_tokens(n.get_content()) for n in nodes)
-        self.fixed = stable_passages(nodes) if size <= settings.full_context_tokens else None
+        fits = size <= settings.full_context_tokens
+        self.fixed = stable_passages(nodes, self.sections_of) if fits else None
         self.retriever = build_retriever(store, embed_model, settings.top_k, nodes=nodes)
         mode = "the whole collection" if self.fixed else "retrieved chunks"
         log.info("context: %s (%d chunks, ~%d tokens)", mode, len(nodes), size)
@@ -61,6 +66,9 @@ class ContextPlanner:
 
     def page_of(self, doc_id: str, offset: int) -> int | None:
         return self.records[doc_id].page_at(offset)
+
+    def sections_of(self, doc_id: str, start: int, end: int) -> tuple[tuple[int, str], ...]:
+        return self.records[doc_id].sections_between(start, end)
 
     def search(self, question: str) -> list[NodeWithScore]:
         """Every chunk retrieval found, best first."""
@@ -85,6 +93,30 @@ class ContextPlanner:
         if not fewest or fewest > RARE_SHARE * count:
             return {}
         return {t: docs for t, docs in using.items() if len(docs) == fewest}
+
+    def rare_words(self, question: str) -> frozenset[str]:
+        """The question's words (not numbers) at most a tenth of the documents use, in a
+        collection large enough to tell: what it asks about ("backticks"), not how it asks."""
+        sparse = getattr(self.retriever, "sparse", None)
+        count = len(self.records)
+        if sparse is None or count < RARE_MIN_DOCUMENTS:
+            return frozenset()
+        return frozenset(
+            t
+            for t in tokenize(question)
+            if not t[0].isdigit() and 0 < len(sparse.documents_holding(t)) <= RARE_SHARE * count
+        )
+
+    def unheard_words(self, question: str) -> frozenset[str]:
+        """The question's words (not numbers) no document uses: "onexc", a later Python's
+        rmtree callback, asked of Python 3.11's documentation. None in a collection too small
+        to tell, where the asker's own wording need not occur."""
+        sparse = getattr(self.retriever, "sparse", None)
+        if sparse is None or len(self.records) < UNHEARD_MIN_DOCUMENTS:
+            return frozenset()
+        return frozenset(
+            t for t in tokenize(question) if not t[0].isdigit() and not sparse.documents_holding(t)
+        )
 
     @cached_property
     def file_names(self) -> frozenset[str]:
@@ -120,7 +152,9 @@ class ContextPlanner:
             return Plan(related, self.fixed, fixed=True)
         s = self.settings
         nodes = [hit.node for hit in retrieved]
-        passages = retrieved_passages(nodes, self.text_of, s.context_tokens)
+        passages = retrieved_passages(nodes, self.text_of, s.context_tokens, self.sections_of)
         wider = [hit.node for hit in found[: s.top_k + s.point_extra_chunks]]
-        pointing = retrieved_passages(wider, self.text_of, s.context_tokens + s.point_extra_tokens)
+        pointing = retrieved_passages(
+            wider, self.text_of, s.context_tokens + s.point_extra_tokens, self.sections_of
+        )
         return Plan(retrieved, passages, fixed=False, pointing=pointing)

@@ -32,6 +32,9 @@ class Passage:
 
     number: int
     node: TextNode
+    # The section path at the passage's start and at each heading inside it, by offset in
+    # the document; without them, the node's own section holds throughout.
+    sections: tuple[tuple[int, str], ...] = ()
 
     @property
     def doc_id(self) -> str:
@@ -39,9 +42,24 @@ class Passage:
 
     @property
     def heading(self) -> str:
-        """Title and section path: what the passage is about when its text says "it"."""
-        title = self.node.metadata.get("title", "")
+        """Title and section path where the passage starts: what it is about when its text
+        says "it"."""
+        return self.heading_at(int(self.node.metadata.get("start", 0)))
+
+    def section_at(self, offset: int) -> str:
+        """The section path of the document at ``offset`` (within the passage)."""
         section = self.node.metadata.get("section", "")
+        for at, path in self.sections:
+            if at > offset:
+                break
+            section = path
+        return section
+
+    def heading_at(self, offset: int) -> str:
+        """Title and section path at ``offset``: a sentence's own, which may be a later
+        entry's than the passage's start ("statistics.median(data)" after harmonic_mean's)."""
+        title = self.node.metadata.get("title", "")
+        section = self.section_at(offset)
         return f"{title} › {section}" if title and section else title or section
 
     @property

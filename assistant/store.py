@@ -25,14 +25,15 @@ from pathlib import Path
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from .errors import IndexDamagedError
-from .ingest import Chunk, Document, Span, page_at
+from .ingest import Chunk, Document, Heading, Span, page_at, section_path
 
 log = logging.getLogger(__name__)
 CATALOG = "catalog.sqlite3"
 MANIFEST = "manifest.json"  # the catalog's predecessor, migrated on first open
 CHROMA_DIR = "chroma"
-# 2: chunks carry their section path; 3: pages, author, trafilatura's HTML text; 4: SQLite.
-_FORMAT = 4
+# 2: chunks carry their section path; 3: pages, author, trafilatura's HTML text; 4: SQLite;
+# 5: headings, for each sentence's section path.
+_FORMAT = 5
 _MANIFEST_FORMAT = 3  # the last format of manifest.json, the one that can be migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,6 +58,11 @@ CREATE TABLE IF NOT EXISTS sentences (
     start INTEGER NOT NULL, end INTEGER NOT NULL,
     PRIMARY KEY (doc_id, start)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS headings (
+    doc_id TEXT NOT NULL REFERENCES documents ON DELETE CASCADE,
+    start INTEGER NOT NULL, level INTEGER NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (doc_id, start)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 """
 
@@ -74,10 +80,22 @@ class DocRecord:
     indexed_at: str
     author: str | None = None
     pages: list[int] = field(default_factory=list)  # where each page starts, paginated files
+    headings: list[Heading] = field(default_factory=list)  # in text order
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page of ``offset`` in the text; None for unpaginated documents."""
         return page_at(self.pages, offset)
+
+    def sections_between(self, start: int, end: int) -> tuple[tuple[int, str], ...]:
+        """The section path at ``start`` and at each heading up to ``end``: a chunk may
+        hold the end of one reference entry and the start of the next under the first one's
+        path. An index without headings (migrated from a manifest) has its chunks' paths."""
+        if self.headings:
+            marks = [start] + [h.start for h in self.headings if start < h.start < end]
+            return tuple((at, section_path(self.headings, at, self.title)) for at in marks)
+        sections = [(s, section) for _, s, _, section in self.chunks]
+        first = next((section for s, section in reversed(sections) if s <= start), "")
+        return ((start, first), *((s, section) for s, section in sections if start < s < end))
 
     def to_dict(self) -> dict:
         """What the APIs list of a document (no text)."""
@@ -313,6 +331,11 @@ class Store:
                 "SELECT doc_id, chunk_id, start, end, section FROM chunks ORDER BY doc_id, position"
             ):
                 chunks.setdefault(doc_id, []).append(tuple(chunk))
+            headings: dict[str, list[Heading]] = {}
+            for doc_id, start, level, text in self.db.execute(
+                "SELECT doc_id, start, level, text FROM headings ORDER BY doc_id, start"
+            ):
+                headings.setdefault(doc_id, []).append(Heading(start, level, text))
             return {
                 doc_id: DocRecord(
                     doc_id,
@@ -324,6 +347,7 @@ class Store:
                     at,
                     author,
                     json.loads(pages),
+                    headings.get(doc_id, []),
                 )  # fmt: skip
                 for doc_id, sha, title, date, text, at, author, pages in self.db.execute(
                     "SELECT doc_id, sha256, title, date, text, indexed_at, author, pages "
@@ -470,6 +494,10 @@ class Store:
         self.db.executemany(
             "INSERT OR IGNORE INTO sentences VALUES (?, ?, ?)",
             [(doc.doc_id, s.start, s.end) for s in doc.sentences],
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO headings VALUES (?, ?, ?, ?)",
+            [(doc.doc_id, h.start, h.level, h.text) for h in doc.headings],
         )
 
     def touch(self, doc_id: str, size: int, mtime_ns: int) -> None:

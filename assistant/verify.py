@@ -60,6 +60,11 @@ class SupportRules:
     # documentation): a name among them tells no document from another, so no quote need
     # hold it ("Python 3.10" is answered by "Changed in version 3.10").
     common: frozenset[str] = frozenset()
+    # The question's words no document of a large collection uses ("onexc", a later Python's
+    # rmtree callback): a claim restating one rests on nothing the sources say.
+    unheard: frozenset[str] = frozenset()
+    # The question's words few documents of a large collection use: what it asks about.
+    rare: frozenset[str] = frozenset()
 
 
 def title_names(titles: Iterable[str]) -> frozenset[str]:
@@ -152,8 +157,9 @@ class Support:
 class _Candidate:
     passage: Passage
     span: Span
-    words: frozenset[str]  # the sentence's words and its passage heading's
+    words: frozenset[str]  # the sentence's words and its heading's
     runs: tuple[str, str]  # the sentence's and the heading's tokens, space-joined
+    heading: str  # the title and section path the sentence is under
 
     def holds(self, fact: str, code: bool = False) -> bool:
         """A one-word fact anywhere; a name of several words as one run of words, or, for
@@ -180,15 +186,15 @@ def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[
     heading is kept: a joined passage carries its first chunk's section path."""
     out, seen = [], set()
     for passage in passages:
-        heading = tokenize(passage.heading)
         for span in passage.sentences(text_of):
-            key = (passage.doc_id, span.start, span.end, passage.heading)
+            heading = passage.heading_at(span.start)
+            key = (passage.doc_id, span.start, span.end, heading)
             if key in seen:
                 continue
             seen.add(key)
-            tokens = tokenize(span.text)
-            runs = (" ".join(tokens), " ".join(heading))
-            out.append(_Candidate(passage, span, frozenset(heading + tokens), runs))
+            tokens, heading_tokens = tokenize(span.text), tokenize(heading)
+            runs = (" ".join(tokens), " ".join(heading_tokens))
+            out.append(_Candidate(passage, span, frozenset(heading_tokens + tokens), runs, heading))
     return out
 
 
@@ -215,12 +221,14 @@ def find_support(
     if not words:
         return []
     anchors = set(tokenize(question))
+    if rules.unheard & _names_in(question):
+        return []  # asked about a name no document uses ("crc64"): nothing answers it
     stated = (facts(question) | (anchors & rules.names)) - rules.common
     named = {f for f in stated if not f[0].isdigit()}
     # A name the question states is one wherever the claim puts it: "India did not attend"
     # opens with it, where nothing else marks a single word as a name.
     needed = facts(claim) | (words & rules.names) | {f for f in named if set(f.split()) <= words}
-    needed -= rules.common
+    needed = (needed - rules.common) | (words & rules.unheard)
     asked = stated & needed  # may stand anywhere in a quote's document
 
     code_facts = code_names(claim)
@@ -232,7 +240,7 @@ def find_support(
         return {
             d
             for d in dunders
-            if not any(d in q.span.text or d in q.passage.heading for q in quotes)
+            if not any(d in q.span.text or d in q.heading for q in quotes)
             and not (d in question and any(d in text_of(q.passage.doc_id) for q in quotes))
         } | {
             f
@@ -252,6 +260,8 @@ def find_support(
     kind = _ASKS_NUMBER.search(question)
     subject = anchors - set(tokenize(kind["kind"])) if kind else anchors
     code = code_names(question)
+    code_words = {w for name in code for w in name.split()}
+    dated_by_title = bool(ASKS_VERSION.search(question))
 
     def about_the_question(quote: _Candidate) -> bool:
         """A quote giving the answer's numbers speaks of something the question names, in a
@@ -262,14 +272,30 @@ def find_support(
         the command line's "the default compression level is 6" further down its page. A
         paper's reference ("… Vol. 8, No. 1, January pp.3–30 1998.") dates the paper: its
         numbers hold only a claim about a publication. Nor does a call's argument in an
-        interactive example (">>> token_bytes(16)") tell what the call returns by default."""
+        interactive example (">>> token_bytes(16)") tell what the call returns by default.
+        Asked since which version, an entry's note dates a parameter the question names only
+        if it says so: "New in version 3.8." under "statistics.fmean(data, weights=None)" is
+        not when fmean took weights ("Changed in version 3.11: Added support for weights").
+        Nor does a note under one entry ("Repr.fillvalue") speak of another entry of its page
+        the question names ("Repr.maxlevel")."""
         if not any(quote.holds(f) for f in answered):
             return True
         if _REFERENCE.search(quote.span.text) and not words & set(tokenize(_PUBLISHING)):
             return False
         if any(_only_passed_in(f, quote.span.text) for f in answered):
             return False
+        if dated_by_title and _parameters_only_headed(quote, subject - code_words):
+            return False
         text = text_of(quote.passage.doc_id)
+        if _under_another_entry(quote, question, text):
+            return False
+        if dated_by_title and VERSION_NOTE.match(quote.span.text):
+            # A version note dates its entry: asked about a detail its entry never mentions
+            # ("Since which version does html.escape turn backticks into entities?"), the
+            # entry's "New in version 3.2." does not answer.
+            entry = set(tokenize(_entry_text(quote, text))) | set(tokenize(quote.heading))
+            if (rules.rare & subject) - entry - code_words:
+                return False
         run = _document_run(text)
         if code:
             near = f" {' '.join(tokenize(_entry_line(quote, text)))} "
@@ -324,7 +350,6 @@ def find_support(
     named_words = {w for f in needed if not f[0].isdigit() for w in f.split()}
     # Asked which version or release, a number in a document's title ("What's New In Python
     # 3.3") dates each of its sentences ("The textwrap module has a new indent() function").
-    dated_by_title = bool(ASKS_VERSION.search(question))
 
     def rests_on_sentences(quotes: list[_Candidate]) -> bool:
         """The quotes' sentences, not only their headings, hold what the claim adds to the
@@ -349,7 +374,7 @@ def find_support(
         """A quote whose heading ends in another page's subject ("What's New In Python 3.6
         › Improved Modules › struct"), holding none the question names, speaks of that one:
         struct's 'e' format for half floats is not the array module's."""
-        last = tokenize(quote.passage.heading.rsplit("›", 1)[-1])
+        last = tokenize(quote.heading.rsplit("›", 1)[-1])
         other = len(last) == 1 and last[0] in rules.names and last[0] not in anchors
         return not (modules and other and not quote.words & modules)
 
@@ -364,6 +389,7 @@ def find_support(
             and told_with_context(quotes)
             and rests_on_sentences(quotes)
             and numbers_keep_their_words(claim, texts, counted=counted)
+            and numbers_keep_their_names(claim, texts)
             and keeps_the_bound(question, claim, texts)
             and (
                 not picks
@@ -500,6 +526,65 @@ def _entry_line(quote: _Candidate, text: str) -> str:
 _HEADING_LINE = re.compile(r"^[^.!?:;]{1,60}$")  # short, and no sentence's punctuation
 
 
+def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
+    """True when ``quote`` sits under a reference entry ("Repr.fillvalue") the question does
+    not name, and the question names another entry of the page ("maxlevel", of
+    "Repr.maxlevel") that the quote's sentence does not."""
+    entry = _SIGNATURE.match(quote.heading.rsplit("›", 1)[-1].strip())
+    if not entry:
+        return False
+    asked = {w.lower() for w in _IDENTIFIER.findall(question)}
+    if entry["name"].lower() in asked:
+        return False
+    said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
+    return bool((asked & _entry_names(text)) - said)
+
+
+# A reference entry's heading line: "class reprlib.Repr", "statistics.fmean(data)", "Repr.maxlevel".
+_SIGNATURE = re.compile(
+    r"^(?:(?:class|exception|@|await|async|abstractmethod|classmethod|staticmethod) ?)*"
+    r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.(?P<name>[A-Za-z_]\w*)\s*(?:\(.*\))?$"
+)
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+@lru_cache(maxsize=64)
+def _entry_names(text: str) -> frozenset[str]:
+    """The last names of a page's reference entries, lowercased ("maxlevel", "fmean")."""
+    return frozenset(
+        m["name"].lower() for line in text.splitlines() if (m := _SIGNATURE.match(line.strip()))
+    )
+
+
+def _entry_text(quote: _Candidate, text: str) -> str:
+    """The text from the heading ``quote`` sits under (within its passage) to the quote."""
+    start = int(quote.passage.node.metadata.get("start", 0))
+    for at, _ in quote.passage.sections:
+        if at <= quote.span.start:
+            start = max(start, at)
+    return text[start : quote.span.end]
+
+
+def _names_in(question: str) -> set[str]:
+    """The question's names as tokens: capitalised words and code, and words mixing letters
+    and digits ("crc64")."""
+    named = {w for f in facts(question) if not f[0].isdigit() for w in f.split()}
+    mixed = {t for t in tokenize(question) if re.search(r"\d", t) and re.search(r"[a-z]", t)}
+    return named | mixed | {w for name in code_names(question) for w in name.split()}
+
+
+# A reference entry's note on when it came or changed: "New in version 3.2.".
+VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since version \d")
+
+
+def _parameters_only_headed(quote: _Candidate, asked: set[str]) -> bool:
+    """True when a word of ``asked`` is a parameter of the signature heading ``quote`` (the
+    words inside its last section's parentheses) and the quote's sentence does not say it."""
+    signature = re.search(r"\((.*)\)", quote.heading.rsplit("›", 1)[-1])
+    parameters = set(tokenize(signature[1])) if signature else set()
+    return bool((asked & parameters) - set(quote.runs[0].split()))
+
+
 @lru_cache(maxsize=64)
 def _document_run(text: str) -> str:
     """A document's tokens, space-joined and space-framed (cached: documents are long)."""
@@ -509,7 +594,7 @@ def _document_run(text: str) -> str:
 def _with_context(candidate: _Candidate, text_of: Callable[[str], str]) -> str:
     """A quote's sentence with its heading path and the sentence before it."""
     before = sentence_before(text_of(candidate.passage.doc_id), candidate.span.start)
-    return f"{candidate.passage.heading}\n{before.text if before else ''}\n{candidate.span.text}"
+    return f"{candidate.heading}\n{before.text if before else ''}\n{candidate.span.text}"
 
 
 # Words that pick one of several things of a kind (the next round, the maximum size), each
@@ -843,6 +928,35 @@ def numbers_keep_their_words(
     return True
 
 
+_CLAUSE_BREAK = re.compile(r"[,;]\s+|\s+(?:and|but|while|whereas)\s+")
+
+
+def numbers_keep_their_names(claim: str, quotes: Sequence[str]) -> bool:
+    """A number the claim gives a name keeps it in a quote giving numbers clause by clause:
+    "up to 64 bytes for BLAKE2b and up to 32 bytes for BLAKE2s" does not hold "BLAKE2b
+    digests can be at most 32 bytes". Fails when a clause holds the name with another
+    number, and each clause holding the number names something the claim does not."""
+    said = set(tokenize(claim))
+    numbers = {f for f in facts(claim) if f[0].isdigit()}
+    for quote in quotes:
+        names = {f for f in facts(quote) if f in said and not f[0].isdigit()}
+        if not numbers or not names:
+            continue
+        clauses = [(set(tokenize(c)), facts(c)) for c in _CLAUSE_BREAK.split(quote)]
+        for number in numbers:
+            holding = [c for c in clauses if number in c[0]]
+            for name in names:
+                if not holding or any(name in words for words, _ in holding):
+                    continue
+                elsewhere = any(
+                    name in words and any(w[0].isdigit() and w != number for w in words)
+                    for words, _ in clauses
+                )
+                if elsewhere and all(found - said for _, found in holding):
+                    return False
+    return True
+
+
 # A question asking for a greatest or a least value, and the words that make a number a
 # floor ("greater than 270 years", "one or more") or a ceiling ("up to 4", "10 or fewer").
 _ASKS_MOST = re.compile(
@@ -909,7 +1023,12 @@ def keeps_the_bound(question: str, claim: str, quotes: Sequence[str]) -> bool:
     return True
 
 
-ASKS_VERSION = re.compile(r"\b(?:versions?|releases?)\b|\bsince when\b", re.IGNORECASE)
+# Asked which version or release: "since when", or when something was added to software.
+ASKS_VERSION = re.compile(
+    r"\b(?:versions?|releases?)\b|\bsince when\b"
+    r"|\bwhen\b.*\b(?:added|introduced|gain|gained|get|got|appear|appeared)\b",
+    re.IGNORECASE,
+)
 
 # Questions whose answer is a number, a date or a version: an answer without one is not one.
 # The question word opens the question or follows one leading clause: "If you decorate a
@@ -919,7 +1038,7 @@ _OPENS = (
     r"|under|besides"
     r"|apart from|other than|assuming|suppose)\b[^,;:?]*[,;:]\s*)?"
     # or a preposition: "For how many days …?", "To whom …?", "Since which version …?"
-    r"(?:(?:for|to|by|from|since|until|in|on|at|of|with|after|before)\s+)?"
+    r"(?:(?:for|to|by|from|since|until|in|into|on|at|of|with|after|before|within|over)\s+)?"
 )
 _ASKS_NUMBER = re.compile(
     _OPENS
@@ -1080,7 +1199,8 @@ _TIME = re.compile(
     rf"\b(?-i:{MONTHS}|{WEEKDAYS})\b|\b(?:1\d|20)\d\d\b|\b(?:when|whenever|while|once|if|unless"
     r"|until|till|before|after|during|since|upon|following|as soon as|ago|today|tomorrow"
     r"|yesterday|tonight|now|then|later|soon|early|earlier|next|last|previous|recently"
-    r"|currently|always|never|each|every|(?:year|month|week|day|hour|minute|second|morning"
+    r"|currently|always|never|each|every|(?:python|version|release) \d+(?:\.\d+)+"
+    r"|(?:year|month|week|day|hour|minute|second|morning"
     r"|afternoon|evening|night|century|decade|time|moment)s?)\b",
     re.I,
 )
@@ -1100,7 +1220,9 @@ def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
     enter the station are Pakistani astronauts"): the question restated is no answer. A
     yes/no question may be answered in its own words. Code and constants count as written:
     "__copy__()" answers "Which special method gives a class its own shallow copy?", and
-    "BROWSER" "Which environment variable lists the browsers to try?"."""
+    "BROWSER" "Which environment variable lists the browsers to try?"; and so do operators
+    and symbols standing alone: "- and _" answer "What replaces + and / in the URL-safe
+    alphabet?"."""
     if not question or _YES_NO.search(question):
         return True
     asked = set(tokenize(question)) | _RESTATING  # "both countries" restates "the two"
@@ -1109,11 +1231,14 @@ def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
 
 
 def _as_written(text: str) -> set[str]:
-    """The code (``__copy__``) and constants (``BROWSER``) ``text`` names, as written."""
-    return {n.rstrip("()") for n in code_in(text)} | set(_CONSTANT.findall(text))
+    """The code (``__copy__``), constants (``BROWSER``) and lone symbols (``//``) ``text``
+    names, as written."""
+    code = {n.rstrip("()") for n in code_in(text)}
+    return code | set(_CONSTANT.findall(text)) | set(_SYMBOL.findall(text))
 
 
 _CONSTANT = re.compile(r"\b[A-Z][A-Z0-9_]+\b")
+_SYMBOL = re.compile(r"(?<![\w.])[-+*/%_=<>!&|^~@]+(?![\w])")
 
 
 # Words saying there is an answer without giving it: "gzip.open uses the default compression
@@ -1227,7 +1352,7 @@ def _citation(found: Support) -> Citation:
         end=found.span.end,
         score=round(found.score, 3),
         date=metadata.get("date") or None,
-        section=metadata.get("section", ""),
+        section=found.passage.section_at(found.span.start),
     )
 
 

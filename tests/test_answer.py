@@ -1402,3 +1402,153 @@ def test_an_answer_from_documents_never_naming_the_questions_rare_name_is_a_refu
     monkeypatch.setattr("assistant.planner.RARE_MIN_DOCUMENTS", 100)
     small = retrieving().ask(question)
     assert not small.refused and "conda" in small.text
+
+
+def test_each_sentence_is_read_under_its_own_entrys_heading():
+    # One passage holds the end of harmonic_mean's entry and median's signature: the version
+    # note is harmonic_mean's, whatever heading the passage starts under.
+    from llama_index.core.schema import TextNode
+
+    from assistant.prompts import Passage
+
+    text = (
+        "Return the harmonic mean of data.\nChanged in version 3.10: Added support for weights."
+        "\nstatistics.median(data)\nReturn the median (middle value) of numeric data."
+    )
+    median_at = text.index("statistics.median")
+    metadata = {"doc_id": "a.txt", "start": 0, "title": "statistics", "section": "median"}
+    sections = ((0, "statistics.harmonic_mean(data, weights=None)"),
+                (median_at, "statistics.median(data)"))  # fmt: skip
+    passage = Passage(1, TextNode(id_="a", text=text, metadata=metadata), sections)
+    assert passage.heading == "statistics › statistics.harmonic_mean(data, weights=None)"
+    assert passage.heading_at(median_at + 30).endswith("statistics.median(data)")
+    asked = "Since which version does statistics.median accept weights?"
+    claim = "Since version 3.10, statistics.median accepts weights."
+    assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+    asked = "Since which version does statistics.harmonic_mean accept weights?"
+    claim = "Since version 3.10, statistics.harmonic_mean accepts weights."
+    [found] = find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+    assert "3.10" in found.span.text
+
+
+def test_an_entrys_version_note_does_not_date_a_parameter_it_leaves_unsaid():
+    section = "Function details › statistics.fmean(data, weights=None)"
+    asked = "Since which version can fmean take weights?"
+
+    def supports(claim: str, text: str) -> bool:
+        passage = _passage(text, title="statistics", section=section)
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    assert not supports("fmean can take weights since version 3.8.", "New in version 3.8.")
+    note = "Changed in version 3.11: Added support for weights."
+    assert supports("fmean can take weights since version 3.11.", note)
+
+
+def test_a_number_keeps_the_name_its_clause_gives_it():
+    text = (
+        "BLAKE2 has configurable size of digests up to 64 bytes for BLAKE2b and up to 32 "
+        "bytes for BLAKE2s."
+    )
+    assert not supported("BLAKE2b digests can be at most 32 bytes.", text)
+    assert supported("BLAKE2b digests can be at most 64 bytes.", text)
+
+
+def test_a_claim_restating_a_word_no_document_uses_is_unsupported():
+    text = "Changed in version 3.3: Added a symlink attack resistant version of rmtree."
+    claim = "Since version 3.3, shutil.rmtree takes an onexc callback."
+    asked = "Since which version does shutil.rmtree take an onexc callback?"
+
+    passage = _passage(text, title="shutil", section="shutil.rmtree(path, onerror=None)")
+
+    def supports(rules: SupportRules) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, rules, asked))
+
+    assert supports(SupportRules())  # the question's own words count half
+    assert not supports(SupportRules(unheard=frozenset({"onexc"})))
+
+
+def test_a_how_many_question_after_a_preposition_asks_for_a_number():
+    from assistant.verify import answers_the_kind_asked
+
+    asked = "Unless you pass n, into how many intervals does statistics.quantiles divide the data?"
+    assert not answers_the_kind_asked(asked, ["quantiles divides the data into n intervals."])
+    assert answers_the_kind_asked(asked, ["quantiles divides the data into 4 intervals."])
+
+
+def test_a_note_under_one_entry_does_not_date_another_entry_the_question_names():
+    text = (
+        "Repr.fillvalue\nThis string is displayed for recursive references.\n"
+        "New in version 3.11.\nRepr.maxlevel\nDepth limit on the creation of recursive "
+        "representations. The default is 6."
+    )
+    from llama_index.core.schema import TextNode
+
+    from assistant.prompts import Passage
+
+    maxlevel_at = text.index("Repr.maxlevel")
+    metadata = {"doc_id": "a.txt", "start": 0, "title": "reprlib", "section": "Repr Objects"}
+    sections = ((0, "Repr Objects › Repr.fillvalue"), (maxlevel_at, "Repr Objects › Repr.maxlevel"))
+    passage = Passage(1, TextNode(id_="a", text=text, metadata=metadata), sections)
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    assert not supports("Repr.maxlevel was added in version 3.11.",
+                        "In which version did Repr get its maxlevel attribute?")  # fmt: skip
+    assert supports("Repr.fillvalue was added in version 3.11.",
+                    "In which version did Repr get its fillvalue attribute?")  # fmt: skip
+
+
+def test_symbols_an_answer_names_are_more_than_the_question_restated():
+    from assistant.verify import adds_to_the_question
+
+    asked = "In the URL-safe Base64 alphabet, what replaces + and /?"
+    assert adds_to_the_question(asked, ["In that alphabet, - and _ replace + and /."])
+    assert not adds_to_the_question(
+        asked, ["In the URL-safe Base64 alphabet, + and / are replaced."]
+    )
+
+
+def test_asked_when_software_gained_something_a_version_answers():
+    from assistant.verify import answers_the_kind_asked
+
+    asked = "When did the base64 module gain Base85 support?"
+    assert answers_the_kind_asked(asked, ["The base64 module gained it in Python 3.4."])
+    assert not answers_the_kind_asked(asked, ["The base64 module supports Base85."])
+    # And a What's New title dates its sentences, as for "which version".
+    text = "The reprlib module has a new decorator, recursive_repr(), for recursive calls."
+    passage = _passage(text, title="What's New In Python 3.2", section="reprlib")
+    claim = "The recursive_repr decorator was added to reprlib in 3.2."
+    asked = "When was the recursive_repr decorator added to reprlib?"
+    assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+
+
+def test_an_entrys_version_note_does_not_date_a_detail_the_entry_never_mentions():
+    text = (
+        "html.escape(s, quote=True)\nConvert the characters &, < and > in string s to "
+        "HTML-safe sequences.\nNew in version 3.2."
+    )
+    passage = _passage(text, title="html", section="html.escape(s, quote=True)")
+
+    def supports(claim: str, asked: str, rare: set[str]) -> bool:
+        rules = SupportRules(rare=frozenset(rare))
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, rules, asked))
+
+    asked = "Since which version does html.escape also turn backticks into entities?"
+    claim = "Since version 3.2, html.escape also turns backticks into entities."
+    assert not supports(claim, asked, {"backtick", "entiti"})
+    asked = "Since which version does html.escape convert characters to HTML-safe sequences?"
+    claim = "html.escape has converted characters to HTML-safe sequences since version 3.2."
+    assert supports(claim, asked, {"html", "safe"})
+
+
+def test_a_question_naming_what_no_document_uses_is_answered_by_nothing():
+    text = "If value is present, it is used as the starting value; otherwise 0 is used."
+    asked = "What starting value does zlib's crc64 function use when none is passed?"
+    claim = "The default value of 0 is used when none is passed."
+
+    def supports(rules: SupportRules) -> bool:
+        return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, rules, asked))
+
+    assert supports(SupportRules(unheard=frozenset({"function"})))  # the asker's own word
+    assert not supports(SupportRules(unheard=frozenset({"crc64"})))

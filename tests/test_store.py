@@ -2,6 +2,7 @@
 
 import json
 import os
+from dataclasses import replace
 
 import pytest
 from conftest import ARTICLE_A, ARTICLE_B, HashEmbedding
@@ -248,3 +249,36 @@ def test_a_reader_in_another_thread_never_sees_a_batch_half_written(tmp_path, co
         Store._insert = insert
     thread.join(10)
     assert seen == {d: len(r.chunks) for d, r in store.records().items()}  # all, each whole
+
+
+def test_each_offset_has_the_section_path_of_the_headings_before_it(tmp_path):
+    from assistant.ingest import Heading
+    from assistant.store import DocRecord
+
+    headings = [Heading(0, 1, "statistics"), Heading(10, 2, "Functions"),
+                Heading(40, 7, "fmean(data)"), Heading(80, 7, "median(data)")]  # fmt: skip
+    record = DocRecord("s.html", "0", "statistics", None, "x" * 120,
+                       [("c0", 10, 120, "Functions")], "now", headings=headings)  # fmt: skip
+    assert record.sections_between(50, 120) == (
+        (50, "Functions › fmean(data)"), (80, "Functions › median(data)"))  # fmt: skip
+    # An index migrated without headings reads its chunks' paths.
+    assert replace(record, headings=[]).sections_between(50, 120) == ((50, "Functions"),)
+
+
+def test_a_documents_headings_are_kept_with_it(tmp_path):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "page.html").write_text(
+        "<html><body><h1>statistics</h1><p>Functions for statistics of numeric data.</p>"
+        "<h2>Averages</h2><dl><dt>statistics.fmean(data)</dt><dd><p>Return the mean.</p></dd>"
+        "<dt>statistics.median(data)</dt><dd><p>Return the median.</p></dd></dl>"
+        "</body></html>"
+    )
+    store = make_store(tmp_path)
+    sync(store, corpus)
+    record = Store(store.index_dir, chunk_words=60).records()["page.html"]
+    mean, median = record.text.index("Return the mean"), record.text.index("Return the median")
+    assert record.sections_between(mean, median + 5) == (
+        (mean, "statistics.fmean(data)"),
+        (record.text.index("statistics.median"), "statistics.median(data)"),
+    )
