@@ -97,26 +97,26 @@ class ContextPlanner:
     def rare_words(self, question: str) -> frozenset[str]:
         """The question's words (not numbers) at most a tenth of the documents use, in a
         collection large enough to tell: what it asks about ("backticks"), not how it asks."""
-        sparse = getattr(self.retriever, "sparse", None)
-        count = len(self.records)
-        if sparse is None or count < RARE_MIN_DOCUMENTS:
-            return frozenset()
-        return frozenset(
-            t
-            for t in tokenize(question)
-            if not t[0].isdigit() and 0 < len(sparse.documents_holding(t)) <= RARE_SHARE * count
-        )
+        using = self._documents_using(question, RARE_MIN_DOCUMENTS)
+        share = RARE_SHARE * len(self.records)
+        return frozenset(t for t, count in using.items() if 0 < count <= share)
 
     def unheard_words(self, question: str) -> frozenset[str]:
         """The question's words (not numbers) no document uses: "onexc", a later Python's
         rmtree callback, asked of Python 3.11's documentation. None in a collection too small
         to tell, where the asker's own wording need not occur."""
+        using = self._documents_using(question, UNHEARD_MIN_DOCUMENTS)
+        return frozenset(t for t, count in using.items() if not count)
+
+    def _documents_using(self, question: str, min_documents: int) -> dict[str, int]:
+        """How many documents use each of the question's words (not numbers); none in a
+        collection of fewer than ``min_documents``."""
         sparse = getattr(self.retriever, "sparse", None)
-        if sparse is None or len(self.records) < UNHEARD_MIN_DOCUMENTS:
-            return frozenset()
-        return frozenset(
-            t for t in tokenize(question) if not t[0].isdigit() and not sparse.documents_holding(t)
-        )
+        if sparse is None or len(self.records) < min_documents:
+            return {}
+        return {
+            t: len(sparse.documents_holding(t)) for t in tokenize(question) if not t[0].isdigit()
+        }
 
     @cached_property
     def file_names(self) -> frozenset[str]:

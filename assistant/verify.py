@@ -161,6 +161,11 @@ class _Candidate:
     runs: tuple[str, str]  # the sentence's and the heading's tokens, space-joined
     heading: str  # the title and section path the sentence is under
 
+    @property
+    def entry(self) -> str:
+        """The last part of the heading path: the reference entry or section it is under."""
+        return self.heading.rsplit("›", 1)[-1].strip()
+
     def holds(self, fact: str, code: bool = False) -> bool:
         """A one-word fact anywhere; a name of several words as one run of words, or, for
         ``code``, its parts in order along the heading path: "SequenceMatcher(…) › ratio()"
@@ -261,6 +266,8 @@ def find_support(
     subject = anchors - set(tokenize(kind["kind"])) if kind else anchors
     code = code_names(question)
     code_words = {w for name in code for w in name.split()}
+    # Asked which version or release, a number in a document's title ("What's New In Python
+    # 3.3") dates each of its sentences ("The textwrap module has a new indent() function").
     dated_by_title = bool(ASKS_VERSION.search(question))
 
     def about_the_question(quote: _Candidate) -> bool:
@@ -348,8 +355,6 @@ def find_support(
 
     added = words - anchors  # what the claim says beyond the question
     named_words = {w for f in needed if not f[0].isdigit() for w in f.split()}
-    # Asked which version or release, a number in a document's title ("What's New In Python
-    # 3.3") dates each of its sentences ("The textwrap module has a new indent() function").
 
     def rests_on_sentences(quotes: list[_Candidate]) -> bool:
         """The quotes' sentences, not only their headings, hold what the claim adds to the
@@ -374,7 +379,7 @@ def find_support(
         """A quote whose heading ends in another page's subject ("What's New In Python 3.6
         › Improved Modules › struct"), holding none the question names, speaks of that one:
         struct's 'e' format for half floats is not the array module's."""
-        last = tokenize(quote.heading.rsplit("›", 1)[-1])
+        last = tokenize(quote.entry)
         other = len(last) == 1 and last[0] in rules.names and last[0] not in anchors
         return not (modules and other and not quote.words & modules)
 
@@ -530,7 +535,7 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
     """True when ``quote`` sits under a reference entry ("Repr.fillvalue") the question does
     not name, and the question names another entry of the page ("maxlevel", of
     "Repr.maxlevel") that the quote's sentence does not."""
-    entry = _SIGNATURE.match(quote.heading.rsplit("›", 1)[-1].strip())
+    entry = _SIGNATURE.match(quote.entry)
     if not entry:
         return False
     asked = {w.lower() for w in _IDENTIFIER.findall(question)}
@@ -580,7 +585,7 @@ VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since
 def _parameters_only_headed(quote: _Candidate, asked: set[str]) -> bool:
     """True when a word of ``asked`` is a parameter of the signature heading ``quote`` (the
     words inside its last section's parentheses) and the quote's sentence does not say it."""
-    signature = re.search(r"\((.*)\)", quote.heading.rsplit("›", 1)[-1])
+    signature = re.search(r"\((.*)\)", quote.entry)
     parameters = set(tokenize(signature[1])) if signature else set()
     return bool((asked & parameters) - set(quote.runs[0].split()))
 
