@@ -30,6 +30,7 @@ from .verify import (
     asks_for_a_name,
     code_in,
     is_refusal,
+    is_signature,
     keeps_to_rare_terms,
     names_beyond,
     names_code,
@@ -289,11 +290,16 @@ class Generation:
         before = sentence_before(text, sentence.start)
         start = before.start if before else sentence.start
         end = sentence.end
+        passage_end = int(passage.node.metadata["end"])
+        if is_signature(sentence.text):
+            # A signature names an entry; the sentence after it says what the entry is or
+            # does ("exception statistics.StatisticsError", then "Subclass of ValueError…").
+            after = next(iter(sentences_between(text, end, passage_end)), None)
+            end = after.end if after else end
         if ASKS_VERSION.search(r.question):
             # Asked since when, the answer is the entry's version note, a few sentences on:
             # the first one after the sentence within its passage (one entry, as a heading
             # such as a function's signature starts a chunk).
-            passage_end = int(passage.node.metadata["end"])
             note = next(
                 (s for s in sentences_between(text, end, passage_end)
                  if VERSION_NOTE.match(s.text)), None,

@@ -36,6 +36,7 @@ _NUMBER = re.compile(  # not the 3 of python3; "1e-09" whole
     rf"(?<![A-Za-z_\d.])(?:{SCIENTIFIC}|\d+(?:[.,:]\d+)*)", re.IGNORECASE
 )
 _CODE = re.compile(r"[._]|\(\)")  # which of the names below are code
+_KEYWORD_ARGUMENT = re.compile(r"(?<![\w.=])[A-Za-z_]\w*=[\w.'\"-]+")
 _DUNDER = re.compile(r"\b__[a-z]\w*?__\b")
 _NAME = re.compile(
     r"(?<![\w.])(?:[A-Za-z_]\w*(?:\.\w+)+|\w*_\w+|\w+\(\))"  # code: os.path, lru_cache, len()
@@ -104,6 +105,8 @@ def parse_markers(sentence: str, highest: int | None = None) -> tuple[str, list[
 def facts(text: str) -> set[str]:
     """The numbers and names ``text`` states, normalised as :func:`tokenize` does."""
     found = _numbers(text)
+    # An argument as code ("preferred=True", "new=2") is held only as written, name and value.
+    found |= {" ".join(tokenize(arg)) for arg in _KEYWORD_ARGUMENT.findall(text)}
     for name in _NAME.findall(text.strip()):
         found.add(" ".join(tokenize(name)))  # a name of several words is found whole
     found.discard("")
@@ -125,12 +128,17 @@ _LOOSE_NUMBERS = ("one", "two", "once", "first", "second", "hundred", "thousand"
 _NEGATION = re.compile(r"\b(?:not|no(?!\s*[,.;:!])|never|cannot)\b|n't\b", re.IGNORECASE)
 
 
+_CLAUSE_END = re.compile(r"[,;:!?]|\.(?!\w)")  # not the dot of "os.path"
+
+
 def negated_words(text: str, reach: int = 2) -> set[str]:
-    """The first ``reach`` content words after each negation: "cannot create an encrypted
-    file" negates ``creat`` and ``encrypt``."""
+    """The first ``reach`` content words after each negation, within its clause: "cannot
+    create an encrypted file" negates ``creat`` and ``encrypt``; "If not found, KeyError is
+    raised" negates ``found`` only."""
     out: set[str] = set()
     for match in _NEGATION.finditer(text):
-        following = re.findall(r"[\w'-]+", text[match.end() :])[: 2 * reach]
+        clause = _CLAUSE_END.split(text[match.end() :], maxsplit=1)[0]
+        following = re.findall(r"[\w'-]+", clause)[: 2 * reach]
         out.update(tokenize(" ".join(following))[:reach])
     return out
 
@@ -197,10 +205,31 @@ def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[
             if key in seen:
                 continue
             seen.add(key)
-            tokens, heading_tokens = tokenize(span.text), tokenize(heading)
+            tokens = tokenize(_without_declaration(span.text))
+            heading_tokens = tokenize(" › ".join(map(_without_declaration, heading.split("›"))))
             runs = (" ".join(tokens), " ".join(heading_tokens))
             out.append(_Candidate(passage, span, frozenset(heading_tokens + tokens), runs, heading))
     return out
+
+
+# The words a reference entry's signature opens with say what it declares ("exception
+# statistics.StatisticsError", "class zoneinfo.ZoneInfo"), not what it is a kind of: they hold
+# no "StatisticsError is a subclass of Exception".
+_DECLARES = re.compile(
+    r"^(?:(?:class|exception|abstractmethod|classmethod|staticmethod|await|async) )+"
+    r"(?=[A-Za-z_]\w*\.)"
+)
+
+
+def is_signature(line: str) -> bool:
+    """Whether ``line`` is a reference entry's signature ("gzip.open(filename, mode='rb')")."""
+    return bool(_SIGNATURE.match(line.strip()))
+
+
+def _without_declaration(line: str) -> str:
+    """``line`` without the declaring words its signature opens with, if it is one."""
+    line = line.strip()
+    return _DECLARES.sub("", line) if _SIGNATURE.match(line) else line
 
 
 def find_support(
@@ -260,6 +289,7 @@ def find_support(
     echoed = words & anchors
     # The numbers the claim tells that the question did not: the answer.
     answered = {f for f in needed - stated if f[0].isdigit()}
+    told_names = {f for f in needed - stated - anchors if not f[0].isdigit()}
     # What the question is about: its words less the kind of answer it asks for ("in which
     # year"), and the names it states.
     kind = _ASKS_NUMBER.search(question)
@@ -284,17 +314,35 @@ def find_support(
         if it says so: "New in version 3.8." under "statistics.fmean(data, weights=None)" is
         not when fmean took weights ("Changed in version 3.11: Added support for weights").
         Nor does a note under one entry ("Repr.fillvalue") speak of another entry of its page
-        the question names ("Repr.maxlevel")."""
+        the question names ("Repr.maxlevel"), nor a name it gives ("A UserWarning subclass",
+        under GetPassWarning) of what another entry raises ("getpass.getuser")."""
         if not any(quote.holds(f) for f in answered):
-            return True
+            # A name answering the question ("UserWarning") speaks of its own entry too:
+            # GetPassWarning's "A UserWarning subclass" is not what getpass.getuser raises.
+            gives_a_name = any(quote.holds(f) for f in told_names)
+            return not (gives_a_name and _under_another_entry(quote, question, text_of))
         if _REFERENCE.search(quote.span.text) and not words & set(tokenize(_PUBLISHING)):
             return False
         if any(_only_passed_in(f, quote.span.text) for f in answered):
             return False
+        if dated_by_title and not _RETIRED_WORDS.search(claim):
+            # "It was deprecated since Python 3.4" is not when anything was added.
+            retired = {n for m in _RETIRED.finditer(quote.span.text) for n in _numbers(m[1])}
+            if answered & retired:
+                return False
         if dated_by_title and _parameters_only_headed(quote, subject - code_words):
             return False
+        dated = not _SIGNATURE.match(quote.entry) or VERSION_NOTE.match(quote.span.text)
+        if dated_by_title and dated:
+            # Nor does a sentence dated by its page's title ("Added the possibility of
+            # providing a key function to the APIs in the bisect module", What's New 3.10), or
+            # an entry's note, date a parameter of an entry the passages show ("lo" of
+            # "bisect.bisect_left(a, x, lo=0, …)", "blocking" of "scheduler.run(blocking=True)")
+            # that it does not say.
+            if (subject & parameters()) - set(quote.runs[0].split()):
+                return False
         text = text_of(quote.passage.doc_id)
-        if _under_another_entry(quote, question, text):
+        if _under_another_entry(quote, question, text_of):
             return False
         if dated_by_title and VERSION_NOTE.match(quote.span.text):
             # A version note dates its entry: asked about a detail its entry never mentions
@@ -354,7 +402,17 @@ def find_support(
         )
 
     added = words - anchors  # what the claim says beyond the question
-    named_words = {w for f in needed if not f[0].isdigit() for w in f.split()}
+    adds = added - {"yes"}  # its content: "Yes," tells a polarity, which no word of a quote holds
+    # Names a heading may give for a sentence that leaves them out: the subject's (the
+    # question states it), a page's, and code ("heapq.heappushpop(heap, item)" over "Push the
+    # value item onto the heap"). Not another word that happens to be capitalised in the
+    # claim: a section "Exceptions" holds no "StatisticsError is a subclass of Exception".
+    named_words = {
+        w
+        for f in needed
+        if not f[0].isdigit() and (f in stated or f in code_facts or f in rules.names)
+        for w in f.split()
+    }
 
     def rests_on_sentences(quotes: list[_Candidate]) -> bool:
         """The quotes' sentences, not only their headings, hold what the claim adds to the
@@ -365,6 +423,8 @@ def find_support(
         "which one" ("heapq.heappushpop(heap, item)" over "Push the value item onto the heap")."""
         said = {w for q in quotes for w in q.runs[0].split()}
         headed = {w for q in quotes for w in q.runs[1].split()}
+        if adds and not adds & (said | headed):
+            return False  # all it adds to the question is in no quote: "… is preferred"
         held = (added & said) - headed  # not the article's names, which its title gives too
         from_headings = (added & headed) - said - named_words  # not the subject's name
         if dated_by_title:
@@ -400,7 +460,7 @@ def find_support(
                 not picks
                 or keeps_its_qualifiers(claim, [_with_context(q, text_of) for q in quotes])
             )
-            and all(same_polarity(claim, text) for text in texts)
+            and all(same_polarity(claim, q.span.text) or id(q) in mirroring for q in quotes)
             and all(same_subjects(claim, text) for text in texts)
             and all(keeps_its_affiliations(claim, text) for text in texts)
             and all(about_the_question(q) for q in quotes)
@@ -408,6 +468,13 @@ def find_support(
         )
 
     candidates = _candidates(passages, text_of)
+
+    @lru_cache(maxsize=1)
+    def parameters() -> frozenset[str]:
+        """The parameters of the entries the passages show, from their signature headings."""
+        signatures = (re.search(r"\((.*)\)", c.entry) for c in candidates)
+        return frozenset(w for m in signatures if m for w in tokenize(m[1]))
+
     if not keeps_its_subjects(claim, [c.span.text for c in candidates]):
         return []
     if not keeps_its_topic(claim, candidates):
@@ -418,8 +485,16 @@ def find_support(
     # rather than failing every set of quotes it joins. Any other sentence at odds with the
     # claim may still join a set and fail it; and a yes/no question's answer is its polarity,
     # as is that of a claim saying nothing but the question.
+    # Asked under a negative condition ("if the event you hand it is not queued"), a sentence
+    # putting it its own way ("If event is not an event currently in the queue, this method
+    # will raise a ValueError") answers: its negation mirrors the question's.
+    mirroring: set[int] = set()
     if question and not _YES_NO.search(question) and words - anchors:
-        candidates = [c for c in candidates if not _clashes_only_over(anchors, claim, c)]
+        negative = bool(negated_words(question))
+        aside = [c for c in candidates if _clashes_only_over(anchors, claim, c)]
+        mirroring = {id(c) for c in aside if negative and negated_words(c.span.text)}
+        left_out = {id(c) for c in aside} - mirroring
+        candidates = [c for c in candidates if id(c) not in left_out]
 
     def cover(first: _Candidate) -> list[_Candidate]:
         chosen, covered = [first], words & first.words
@@ -456,8 +531,15 @@ def find_support(
             return [_support(c, words) for c in chosen]
     if rules.similarity is None or not candidates:
         return []
-    # Paraphrase: one quote holding every fact and some words, close in meaning.
-    close = [c for c in candidates if len(words & c.words) >= 0.25 * len(words) and sound([c])]
+    # Paraphrase: one quote holding every fact and some words, close in meaning, and some of
+    # what the claim adds to the question: a signature "webbrowser.open_new_tab(url)" is close
+    # to "the argument that makes webbrowser.open use a new tab is preferred=True", but says
+    # nothing of "preferred=True".
+    close = [
+        c
+        for c in candidates
+        if len(words & c.words) >= 0.25 * len(words) and (not adds or adds & c.words) and sound([c])
+    ]
     if not close:
         return []
     close = sorted(close, key=lambda c: -len(words & c.words))[:12]
@@ -500,8 +582,9 @@ def names_code(name: str, text: str, heading: str = "") -> bool:
     section opens with its last part under the others ("SequenceMatcher(…) › ratio()" names
     ``SequenceMatcher.ratio``; "Generating tokens › How many bytes should tokens use?" does
     not name ``secrets.token_bytes``)."""
-    whole = f" {' '.join(tokenize(name))} "
-    if any(whole in f" {' '.join(tokenize(t))} " for t in (text, heading)):
+    # As written, whole: "webbrowser.open_new_tab(url)" does not name ``webbrowser.open``.
+    whole = re.compile(rf"(?<!\w){re.escape(name.rstrip('()'))}(?!\w)", re.IGNORECASE)
+    if any(whole.search(t) for t in (text, heading)):
         return True
     *owner, member = name.rstrip("()").split(".")
     *above, last = heading.split("›")
@@ -531,10 +614,10 @@ def _entry_line(quote: _Candidate, text: str) -> str:
 _HEADING_LINE = re.compile(r"^[^.!?:;]{1,60}$")  # short, and no sentence's punctuation
 
 
-def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
+def _under_another_entry(quote: _Candidate, question: str, text_of: Callable[[str], str]) -> bool:
     """True when ``quote`` sits under a reference entry ("Repr.fillvalue") the question does
     not name, and the question names another entry of the page ("maxlevel", of
-    "Repr.maxlevel") that the quote's sentence does not."""
+    "Repr.maxlevel"), or code its entry does not ("crc64"), that the quote's sentence does not."""
     entry = _SIGNATURE.match(quote.entry)
     if not entry:
         return False
@@ -542,7 +625,12 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
     if entry["name"].lower() in asked:
         return False
     said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
-    return bool((asked & _entry_names(text)) - said)
+    said |= {w.lower() for w in _IDENTIFIER.findall(quote.entry)}  # "shlex" of "shlex.join()"
+    # Nor does it speak of code the question names that its entry does not, entry of the page
+    # or not: zlib.crc32's "a default value of 0 is used" is not where "crc64" starts.
+    coded = {w for w in asked if _CODE_WORD.search(w)}
+    named = asked & _entry_names(text_of(quote.passage.doc_id))
+    return bool((named | coded) - said)
 
 
 # A reference entry's heading line: "class reprlib.Repr", "statistics.fmean(data)", "Repr.maxlevel".
@@ -551,6 +639,7 @@ _SIGNATURE = re.compile(
     r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.(?P<name>[A-Za-z_]\w*)\s*(?:\(.*\))?$"
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_CODE_WORD = re.compile(r"^(?=.*[a-z])(?:\w*\d|\w+_)\w*$")  # crc64, a2b_base64, dirs_exist_ok
 
 
 @lru_cache(maxsize=64)
@@ -578,6 +667,13 @@ def _names_in(question: str) -> set[str]:
     return named | mixed | {w for name in code_names(question) for w in name.split()}
 
 
+# A version something was left in ("deprecated since Python 3.4"), and the words saying so.
+_RETIRED = re.compile(
+    r"\b(?:deprecated|removed|obsolete)\b(?:\s+\w+){0,3}?\s+(?:since|in)\s+"
+    r"(?:python\s+|version\s+)?(\d+(?:\.\d+)+)",
+    re.IGNORECASE,
+)
+_RETIRED_WORDS = re.compile(r"\b(?:deprecat|remov|obsolete)", re.IGNORECASE)
 # A reference entry's note on when it came or changed: "New in version 3.2.".
 VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since version \d")
 

@@ -1228,6 +1228,7 @@ def test_code_is_named_by_its_words_or_its_heading_path():
 
     assert names_code("gzip.open", "gzip.open(filename, mode='rb', compresslevel=9)")
     assert not names_code("gzip.open", "The gzip module provides the open() function.")
+    assert not names_code("webbrowser.open", "webbrowser.open_new_tab(url)")
     assert names_code("lru_cache", "Decorator to wrap a function.", "functools › @lru_cache()")
     ratio = "SequenceMatcher Objects › class difflib.SequenceMatcher(a='') › ratio()"
     assert names_code("SequenceMatcher.ratio", "Return a measure.", ratio)
@@ -1552,3 +1553,221 @@ def test_a_question_naming_what_no_document_uses_is_answered_by_nothing():
 
     assert supports(SupportRules(unheard=frozenset({"function"})))  # the asker's own word
     assert not supports(SupportRules(unheard=frozenset({"crc64"})))
+
+
+def test_a_paraphrase_close_in_meaning_must_hold_some_of_what_it_adds_to_the_question():
+    """webbrowser-tab: a bare signature is close in meaning to an answer that restates the
+    question around it, and says nothing of the value that answer adds."""
+    text = "webbrowser.open_new_tab(url)"
+    asked = "Which value of the new argument makes webbrowser.open use a new tab?"
+    rules = SupportRules(similarity=lambda claim, quotes: [0.9] * len(quotes))
+
+    def supports(claim: str, quote: str) -> bool:
+        passage = _passage(quote, title="webbrowser")
+        return bool(find_support(claim, [passage], {"a.txt": quote}.get, rules, asked))
+
+    assert not supports("The value that makes webbrowser.open use a new tab is preferred.", text)
+    assert supports("The value that makes webbrowser.open use a new tab is 2.",
+                    "If new is 2, webbrowser.open opens a new tab.")  # fmt: skip
+
+
+def test_an_argument_written_as_code_is_held_only_name_and_value_together():
+    from assistant.verify import facts
+
+    assert "prefer true" in facts("It opens a tab with `preferred=True`.")
+    quote = "webbrowser.open(url, new=0, autoraise=True) opens url in the default browser."
+    assert not supported("webbrowser.open opens url in a tab with preferred=True.", quote)
+    assert supported("webbrowser.open opens url in the default browser with new=0.", quote)
+
+
+def test_a_signatures_declaring_word_and_a_section_title_name_no_base_class():
+    """statisticserror-base: "exception statistics.StatisticsError" under a section
+    "Exceptions" does not say that StatisticsError subclasses Exception."""
+    asked = "What is StatisticsError a subclass of?"
+    entry = "Exceptions › exception statistics.StatisticsError"
+
+    def supports(claim: str, quote: str, section: str) -> bool:
+        passage = _passage(quote, title="statistics", section=section)
+        return bool(find_support(claim, [passage], {"a.txt": quote}.get, question=asked))
+
+    claim = "StatisticsError is a subclass of Exception."
+    assert not supports(claim, "exception statistics.StatisticsError", "Exceptions")
+    assert not supports(claim, "statistics.StatisticsError", "Exceptions")
+    quote = "Subclass of ValueError for statistics-related exceptions."
+    assert supports("StatisticsError is a subclass of ValueError.", quote, entry)
+
+
+def test_a_sentence_dated_by_its_title_does_not_date_a_parameter_it_does_not_say():
+    """nm-f2-bisect-lo-since: What's New 3.10's sentence on bisect's key function is not when
+    bisect_left got its lo argument."""
+    from llama_index.core.schema import TextNode
+
+    from assistant.prompts import Passage
+
+    signature = "bisect.bisect_left(a, x, lo=0, hi=len(a), *, key=None)"
+    entry_text = "Locate the insertion point for x in a to maintain sorted order."
+    news = "Added the possibility of providing a key function to the APIs in the bisect module."
+    texts = {"bisect.html": entry_text, "whatsnew.html": news}
+    entry = Passage(1, TextNode(id_="b", text=entry_text, metadata={
+        "doc_id": "bisect.html", "start": 0, "title": "bisect", "section": signature}))  # fmt: skip
+    dated = Passage(2, TextNode(id_="w", text=news, metadata={
+        "doc_id": "whatsnew.html", "start": 0, "title": "What's New In Python 3.10",
+        "section": "Improved Modules › bisect"}))  # fmt: skip
+
+    def supports(parameter: str) -> bool:
+        claim = f"The bisect functions got their {parameter} argument in Python 3.10."
+        asked = f"In which release did the bisect functions get their {parameter} argument?"
+        return bool(find_support(claim, [entry, dated], texts.get, question=asked))
+
+    assert not supports("lo")
+    assert supports("key")
+
+
+def test_pointed_at_a_signature_the_phrased_window_takes_the_sentence_after_it(
+    make_assistant, tmp_path
+):
+    """statisticserror-base: the signature names the entry; what it is comes after."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "statistics.md").write_text(
+        "# statistics — Mathematical statistics functions\n\n## Exceptions\n\n"
+        "A single exception is defined:\n\n### exception statistics.StatisticsError\n\n"
+        "Subclass of ValueError for statistics-related exceptions.\n"
+    )
+
+    def phrased(prompt: str) -> str:
+        if "Subclass of ValueError" in prompt:
+            return "StatisticsError is a subclass of ValueError."
+        return "StatisticsError is a subclass of Exception."
+
+    pointing = _point_then_phrase("exception statistics.StatisticsError", phrased)
+    bot = make_assistant(reply=pointing, corpus_dir=docs)
+    answer = bot.ask("What is StatisticsError a subclass of?")
+    assert not answer.refused and "ValueError" in answer.text, answer.raw_text
+
+
+def test_a_note_under_one_entry_does_not_answer_for_code_the_question_names_elsewhere():
+    """nm-f3-crc64-start: crc32's starting value is not crc64's, though crc64 is no entry."""
+    text = (
+        "zlib.crc32(data[, value])\nComputes a CRC checksum of data. If value is present, it "
+        "is used as the starting value of the checksum; otherwise, a default value of 0 is used."
+    )
+    passage = _passage(text, title="zlib", section="zlib.crc32(data[, value])")
+
+    def supports(asked: str) -> bool:
+        claim = "The default starting value is 0 when none is passed."
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    assert not supports("What starting value does zlib's crc64 function use when none is passed?")
+    assert supports("What starting value does zlib's crc32 function use when none is passed?")
+
+
+def test_a_version_something_was_deprecated_in_is_not_when_anything_was_added():
+    """f3-unescape-since: What's New 3.9's "deprecated since Python 3.4" of a removed method."""
+    text = (
+        "The unescape() method in the html.parser.HTMLParser class has been removed (it was "
+        "deprecated since Python 3.4). html.unescape() should be used instead."
+    )
+    passage = _passage(text, title="What's New In Python 3.9", section="Removed")
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    assert not supports("html.unescape was added in 3.4.", "Which release added html.unescape?")
+    claim = "The unescape() method of HTMLParser was deprecated in Python 3.4."
+    assert supports(claim, "Since which version was HTMLParser's unescape() method deprecated?")
+
+
+def test_a_name_under_one_entry_does_not_answer_for_another_entry_the_question_names():
+    """nm-f2-getuser-exception: GetPassWarning's "A UserWarning subclass" is not what
+    getpass.getuser raises; shlex.join's own sentence still answers a question naming split."""
+    from llama_index.core.schema import TextNode
+
+    from assistant.prompts import Passage
+
+    text = (
+        "getpass.getpass(prompt='Password: ')\nPrompt the user for a password without echoing."
+        "\nexception getpass.GetPassWarning\nA UserWarning subclass issued when password input "
+        "may be echoed.\ngetpass.getuser()\nReturn the login name of the user."
+    )
+    at = text.index("exception getpass")
+    metadata = {"doc_id": "a.txt", "start": at, "title": "getpass", "section": ""}
+    passage = Passage(1, TextNode(id_="g", text=text[at:], metadata=metadata),
+                      ((at, "exception getpass.GetPassWarning"),))  # fmt: skip
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    asked = "Which exception does getpass.getuser raise when no login name is found?"
+    assert not supports("getpass.getuser raises UserWarning when no login name is found.", asked)
+    asked = "Which warning class is GetPassWarning a subclass of?"
+    assert supports("GetPassWarning is a subclass of UserWarning.", asked)
+
+    # "shlex" is an entry of its page too (class shlex.shlex), and part of join's own entry.
+    shlex = "class shlex.shlex(instream=None)\nshlex.join(split_command)\nThe inverse of split()."
+    at = shlex.index("The inverse")
+    metadata = {"doc_id": "a.txt", "start": at, "title": "shlex", "section": ""}
+    passage = Passage(1, TextNode(id_="s", text=shlex[at:], metadata=metadata),
+                      ((at, "shlex.join(split_command)"),))  # fmt: skip
+    found = find_support("shlex.join is the inverse of split().", [passage], {"a.txt": shlex}.get,
+                         question="Which shlex function is the inverse of split?")  # fmt: skip
+    assert found
+
+
+def test_an_entrys_version_note_does_not_date_another_entrys_parameter():
+    """nm-f4-enter-blocking-since: enter's "argument parameter is optional" (3.3) is not when
+    a blocking parameter, which only scheduler.run has, came to enter."""
+    text = "Changed in version 3.3: argument parameter is optional."
+    enter = _passage(text, title="sched", section="scheduler.enter(delay, priority, action)")
+    run = "Run all scheduled events."
+    runs = _passage(run, doc_id="b.txt", title="sched", section="scheduler.run(blocking=True)")
+    texts = {"a.txt": text, "b.txt": run}
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [enter, runs], texts.get, question=asked))
+
+    asked = "In which version did scheduler.enter get its blocking parameter?"
+    assert not supports("scheduler.enter got its blocking parameter in version 3.3.", asked)
+    asked = "Since which version is the argument parameter of scheduler.enter optional?"
+    assert supports("scheduler.enter's argument parameter is optional since version 3.3.", asked)
+
+
+def test_a_yes_adds_nothing_a_quote_must_hold():
+    """p-outside-investors: "Yes, …" answers a yes/no question; the rest is the quote's."""
+    text = (
+        "Industry and security cooperation take centre stage as Beijing hosts the talks.\n\n"
+        "Both countries also agreed to boost trade, while welcoming third-party participation "
+        "in CPEC projects under mutually agreed modalities."
+    )
+    asked = "Can companies from other countries take part in CPEC projects?"
+    claim = "Yes, companies from other countries can take part in CPEC projects."
+    assert find_support(claim, [_passage(text)], {"a.txt": text}.get, question=asked)
+
+
+def test_a_sentence_mirroring_the_questions_negative_condition_answers_it():
+    """f4-sched-cancel-missing: "if the event … is not queued" against "If event is not an
+    event currently in the queue"; a sentence without the condition's negation still clashes."""
+    section = "Scheduler Objects › scheduler.cancel(event)"
+    asked = "What does scheduler.cancel raise if the event you hand it is not queued?"
+    claim = "scheduler.cancel raises a ValueError if the event you hand it is not queued."
+
+    def supports(text: str) -> bool:
+        passage = _passage(text, title="sched", section=section)
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+
+    assert supports("If event is not an event currently in the queue, this method will raise "
+                    "a ValueError.")  # fmt: skip
+    assert not supports("If the event is queued, this method will raise a ValueError.")
+
+
+def test_a_negation_reaches_only_to_the_end_of_its_clause():
+    """f4-lookup-missing: "If not found, KeyError is raised" does not negate the KeyError."""
+    from assistant.verify import negated_words
+
+    assert negated_words("If not found, KeyError is raised.") == {"found"}
+    assert negated_words("It does not call os.path.join here.") == {"call", "os"}
+    text = "If not found, KeyError is raised."
+    passage = _passage(text, title="unicodedata", section="unicodedata.lookup(name)")
+    asked = "What happens when unicodedata.lookup cannot find the name it is given?"
+    claim = "unicodedata.lookup raises a KeyError."
+    assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
