@@ -625,7 +625,10 @@ def _under_another_entry(quote: _Candidate, question: str, text_of: Callable[[st
     if entry["name"].lower() in asked:
         return False
     said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
-    said |= {w.lower() for w in _IDENTIFIER.findall(quote.entry)}  # "shlex" of "shlex.join()"
+    # Its entry's own name counts as said ("shlex" of "shlex.join()"), not its parameters:
+    # lookup's "If not found, KeyError is raised" is not what unicodedata.name raises, though
+    # lookup takes a "name".
+    said |= {w.lower() for w in _IDENTIFIER.findall(quote.entry.split("(")[0])}
     # Nor does it speak of code the question names that its entry does not, entry of the page
     # or not: zlib.crc32's "a default value of 0 is used" is not where "crc64" starts.
     coded = {w for w in asked if _CODE_WORD.search(w)}

@@ -1771,3 +1771,17 @@ def test_a_negation_reaches_only_to_the_end_of_its_clause():
     asked = "What happens when unicodedata.lookup cannot find the name it is given?"
     claim = "unicodedata.lookup raises a KeyError."
     assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+
+
+def test_a_quote_under_an_entry_whose_parameter_the_question_names_is_still_anothers():
+    """f4-name-no-default: lookup(name)'s "If not found, KeyError is raised" is not what
+    unicodedata.name raises; "name" is only lookup's parameter."""
+    text = (
+        "unicodedata.lookup(name)\nIf not found, KeyError is raised.\n"
+        "unicodedata.name(chr[, default])\nReturns the name assigned to the character chr."
+    )
+    passage = _passage(text[: text.index("unicodedata.name")], title="unicodedata",
+                       section="unicodedata.lookup(name)")  # fmt: skip
+    asked = "With no name and no default, what does unicodedata.name raise?"
+    claim = "unicodedata.name raises a KeyError when a character has no name."
+    assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
