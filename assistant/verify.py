@@ -229,7 +229,7 @@ def is_signature(line: str) -> bool:
 def _without_declaration(line: str) -> str:
     """``line`` without the declaring words its signature opens with, if it is one."""
     line = line.strip()
-    return _DECLARES.sub("", line) if _SIGNATURE.match(line) else line
+    return _DECLARES.sub("", line) if is_signature(line) else line
 
 
 def find_support(
@@ -316,11 +316,12 @@ def find_support(
         Nor does a note under one entry ("Repr.fillvalue") speak of another entry of its page
         the question names ("Repr.maxlevel"), nor a name it gives ("A UserWarning subclass",
         under GetPassWarning) of what another entry raises ("getpass.getuser")."""
+        text = text_of(quote.passage.doc_id)
         if not any(quote.holds(f) for f in answered):
             # A name answering the question ("UserWarning") speaks of its own entry too:
             # GetPassWarning's "A UserWarning subclass" is not what getpass.getuser raises.
             gives_a_name = any(quote.holds(f) for f in told_names)
-            return not (gives_a_name and _under_another_entry(quote, question, text_of))
+            return not (gives_a_name and _under_another_entry(quote, question, text))
         if _REFERENCE.search(quote.span.text) and not words & set(tokenize(_PUBLISHING)):
             return False
         if any(_only_passed_in(f, quote.span.text) for f in answered):
@@ -341,8 +342,7 @@ def find_support(
             # that it does not say.
             if (subject & parameters()) - set(quote.runs[0].split()):
                 return False
-        text = text_of(quote.passage.doc_id)
-        if _under_another_entry(quote, question, text_of):
+        if _under_another_entry(quote, question, text):
             return False
         if dated_by_title and VERSION_NOTE.match(quote.span.text):
             # A version note dates its entry: asked about a detail its entry never mentions
@@ -472,8 +472,7 @@ def find_support(
     @lru_cache(maxsize=1)
     def parameters() -> frozenset[str]:
         """The parameters of the entries the passages show, from their signature headings."""
-        signatures = (re.search(r"\((.*)\)", c.entry) for c in candidates)
-        return frozenset(w for m in signatures if m for w in tokenize(m[1]))
+        return frozenset().union(*(_parameters_of(c.entry) for c in candidates))
 
     if not keeps_its_subjects(claim, [c.span.text for c in candidates]):
         return []
@@ -614,10 +613,11 @@ def _entry_line(quote: _Candidate, text: str) -> str:
 _HEADING_LINE = re.compile(r"^[^.!?:;]{1,60}$")  # short, and no sentence's punctuation
 
 
-def _under_another_entry(quote: _Candidate, question: str, text_of: Callable[[str], str]) -> bool:
-    """True when ``quote`` sits under a reference entry ("Repr.fillvalue") the question does
-    not name, and the question names another entry of the page ("maxlevel", of
-    "Repr.maxlevel"), or code its entry does not ("crc64"), that the quote's sentence does not."""
+def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
+    """True when ``quote``, a sentence of the document ``text``, sits under a reference entry
+    ("Repr.fillvalue") the question does not name, and the question names another entry of the
+    page ("maxlevel", of "Repr.maxlevel"), or code its entry does not ("crc64"), that the
+    quote's sentence does not."""
     entry = _SIGNATURE.match(quote.entry)
     if not entry:
         return False
@@ -632,7 +632,7 @@ def _under_another_entry(quote: _Candidate, question: str, text_of: Callable[[st
     # Nor does it speak of code the question names that its entry does not, entry of the page
     # or not: zlib.crc32's "a default value of 0 is used" is not where "crc64" starts.
     coded = {w for w in asked if _CODE_WORD.search(w)}
-    named = asked & _entry_names(text_of(quote.passage.doc_id))
+    named = asked & _entry_names(text)
     return bool((named | coded) - said)
 
 
@@ -681,12 +681,16 @@ _RETIRED_WORDS = re.compile(r"\b(?:deprecat|remov|obsolete)", re.IGNORECASE)
 VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since version \d")
 
 
+def _parameters_of(entry: str) -> frozenset[str]:
+    """The parameter tokens of a signature heading: the words inside its parentheses."""
+    signature = re.search(r"\((.*)\)", entry)
+    return frozenset(tokenize(signature[1])) if signature else frozenset()
+
+
 def _parameters_only_headed(quote: _Candidate, asked: set[str]) -> bool:
     """True when a word of ``asked`` is a parameter of the signature heading ``quote`` (the
     words inside its last section's parentheses) and the quote's sentence does not say it."""
-    signature = re.search(r"\((.*)\)", quote.entry)
-    parameters = set(tokenize(signature[1])) if signature else set()
-    return bool((asked & parameters) - set(quote.runs[0].split()))
+    return bool((asked & _parameters_of(quote.entry)) - set(quote.runs[0].split()))
 
 
 @lru_cache(maxsize=64)

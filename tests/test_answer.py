@@ -42,8 +42,9 @@ def supported(claim: str, text: str, **kwargs) -> bool:
     return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, rules))
 
 
-def supported_for(question: str, claim: str, text: str) -> bool:
-    return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=question))
+def supported_for(question: str, claim: str, text: str, title: str = "", section: str = "") -> bool:
+    passage = _passage(text, title=title, section=section)
+    return bool(find_support(claim, [passage], {"a.txt": text}.get, question=question))
 
 
 def test_support_needs_the_claims_words_and_every_number():
@@ -115,8 +116,7 @@ def test_a_claim_held_mostly_by_the_title_over_an_unrelated_sentence_is_unsuppor
     question = "What will stay at the heart of the relationship between the two countries?"
 
     def held(claim: str, text: str) -> bool:
-        passage = _passage(text, title=title)
-        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=question))
+        return supported_for(question, claim, text, title=title)
 
     claim = (
         "The relationship between Pakistan and China will remain centered on strategic "
@@ -328,7 +328,7 @@ def test_a_number_for_the_code_asked_about_comes_from_where_that_code_is_named()
     asked = "What compression level does gzip.open use unless told otherwise?"
 
     def supports(claim: str) -> bool:
-        return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=asked))
+        return supported_for(asked, claim, text)
 
     # The command line's level is on gzip.open's page, but not said of gzip.open.
     assert not supports("gzip.open uses a compression level of 6 unless told otherwise.")
@@ -355,7 +355,7 @@ def test_a_default_given_in_code_is_held_by_its_keyword_in_any_unit_asked():
     asked = "How many rounds does timeit.repeat perform if you do not specify it?"
 
     def supports(claim: str) -> bool:
-        return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=asked))
+        return supported_for(asked, claim, text)
 
     assert supports("timeit.repeat performs 5 rounds by default.")
     assert not supports("timeit.repeat performs 1000000 rounds by default.")  # number's value
@@ -372,8 +372,7 @@ def test_a_claim_picking_one_of_a_kind_needs_a_quote_picking_the_same():
     asked = "Which of the two countries will host the next round of the dialogue?"
 
     def supports(claim: str, text: str, asked: str, section: str = "") -> bool:
-        passage = _passage(text, section=section)
-        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+        return supported_for(asked, claim, text, section=section)
 
     assert not supports("Beijing will host the next round of the dialogue.", news, asked)
     later = news + " The next round will be held in Islamabad next year."
@@ -546,8 +545,7 @@ def test_code_the_question_names_may_be_named_along_the_heading_path():
     section = "SequenceMatcher Objects › class difflib.SequenceMatcher(isjunk=None) › ratio()"
 
     def supports(claim: str, asked: str) -> bool:
-        passage = _passage(text, title="difflib", section=section)
-        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+        return supported_for(asked, claim, text, title="difflib", section=section)
 
     asked = "What value does SequenceMatcher.ratio give for two identical sequences?"
     assert supports("SequenceMatcher.ratio gives 1.0 for two identical sequences.", asked)
@@ -566,7 +564,7 @@ def test_a_sentence_negating_only_the_questions_words_does_not_hide_the_answer()
     claim = "The default value of the frozen parameter of the dataclass decorator is False."
 
     def supports(claim: str, asked: str) -> bool:
-        return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, question=asked))
+        return supported_for(asked, claim, text)
 
     assert supports(claim, asked)
     # Still refused: a claim the negation is about, a restated question, a yes/no answer.
@@ -1437,8 +1435,7 @@ def test_an_entrys_version_note_does_not_date_a_parameter_it_leaves_unsaid():
     asked = "Since which version can fmean take weights?"
 
     def supports(claim: str, text: str) -> bool:
-        passage = _passage(text, title="statistics", section=section)
-        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+        return supported_for(asked, claim, text, title="statistics", section=section)
 
     assert not supports("fmean can take weights since version 3.8.", "New in version 3.8.")
     note = "Changed in version 3.11: Added support for weights."
@@ -1587,8 +1584,7 @@ def test_a_signatures_declaring_word_and_a_section_title_name_no_base_class():
     entry = "Exceptions › exception statistics.StatisticsError"
 
     def supports(claim: str, quote: str, section: str) -> bool:
-        passage = _passage(quote, title="statistics", section=section)
-        return bool(find_support(claim, [passage], {"a.txt": quote}.get, question=asked))
+        return supported_for(asked, claim, quote, title="statistics", section=section)
 
     claim = "StatisticsError is a subclass of Exception."
     assert not supports(claim, "exception statistics.StatisticsError", "Exceptions")
@@ -1752,8 +1748,7 @@ def test_a_sentence_mirroring_the_questions_negative_condition_answers_it():
     claim = "scheduler.cancel raises a ValueError if the event you hand it is not queued."
 
     def supports(text: str) -> bool:
-        passage = _passage(text, title="sched", section=section)
-        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=asked))
+        return supported_for(asked, claim, text, title="sched", section=section)
 
     assert supports("If event is not an event currently in the queue, this method will raise "
                     "a ValueError.")  # fmt: skip
