@@ -125,7 +125,7 @@ class Generation:
         # Verified now, not at the end: a refusal, or an answer the passages do not hold as
         # written, gets a second look.
         answer = self.finish(raw) if r.second_look else None
-        if answer and answer.refused and r.fixed and is_refusal(raw):
+        if answer and answer.refused and r.fixed and is_refusal(raw, r.question):
             looked = yield from self._look_again(messages, raw)
             if looked and not self._cancelled.is_set():
                 raw, more, _ = looked
@@ -134,8 +134,8 @@ class Generation:
         if answer and answer.refused and not self._cancelled.is_set():
             # Each try answers from one sentence. A refusal after all keeps what the model
             # said from the sentence it pointed at (or its draft): the fallback's is a guess.
-            streamed = not is_refusal(raw)
-            self._draft = "" if is_refusal(raw) else raw
+            streamed = not is_refusal(raw, r.question)
+            self._draft = "" if is_refusal(raw, r.question) else raw
             for attempt in (self._point_and_phrase, self._phrase_from_closest):
                 if streamed:
                     yield "\n\n"  # text was streamed; the answer from a sentence follows
@@ -149,7 +149,7 @@ class Generation:
                     if text is None:  # pointed at no sentence to answer from
                         continue
                     raw = text
-                    streamed = not is_refusal(raw)
+                    streamed = not is_refusal(raw, r.question)
                     tried = self.finish(raw, window)
                     if attempt == self._point_and_phrase or not tried.refused:
                         answer = tried
@@ -282,24 +282,29 @@ class Generation:
         return (yield from self._phrase(passage, sentence))
 
     def _phrase(self, passage: Passage, sentence):
-        """The model's answer from ``sentence`` and the one before it alone; returns (text,
-        usage, the window it is verified against), or None for a sentence sharing neither a
-        word nor its meaning with the question."""
+        """The model's answer from ``sentence``, the one before it and, in its paragraph, the one
+        after it alone; returns (text, usage, the window it is verified against), or None for
+        a sentence sharing neither a word nor its meaning with the question."""
         r = self.request
         text = r.text_of(passage.doc_id)
         before = sentence_before(text, sentence.start)
         start = before.start if before else sentence.start
         end = sentence.end
         passage_end = int(passage.node.metadata["end"])
-        if is_signature(sentence.text):
+        after = next(iter(sentences_between(text, end, passage_end)), None)
+        if after and (is_signature(sentence.text) or "\n\n" not in text[end : after.start]):
             # A signature names an entry; the sentence after it says what the entry is or
             # does ("exception statistics.StatisticsError", then "Subclass of ValueError…").
-            after = next(iter(sentences_between(text, end, passage_end)), None)
-            end = after.end if after else end
-        if ASKS_VERSION.search(r.question):
+            # Within a paragraph, the sentence after qualifies this one: "Events scheduled
+            # for the same time will be executed in the order of their priority. A lower
+            # number represents a higher priority."
+            end = after.end
+        if ASKS_VERSION.search(r.question) and not VERSION_NOTE.match(sentence.text):
             # Asked since when, the answer is the entry's version note, a few sentences on:
             # the first one after the sentence within its passage (one entry, as a heading
-            # such as a function's signature starts a chunk).
+            # such as a function's signature starts a chunk). Pointed at a note, that one:
+            # netrc's "Changed in version 3.4: Added the POSIX permission check." is not
+            # followed by its 3.7 note.
             note = next(
                 (s for s in sentences_between(text, end, passage_end)
                  if VERSION_NOTE.match(s.text)), None,
@@ -309,11 +314,14 @@ class Generation:
             (at, path) for at, path in passage.sections if start < at < end
         )
         window = passage_at(passage.number, passage.node.metadata, start, end, text, sections)
-        if not self._near_the_question(window.node.get_content()):
+        section = passage.section_at(sentence.start)
+        if not self._near_the_question(f"{section}\n{window.node.get_content()}"):
             # A sentence sharing no word with the question, nor close to it in meaning, is no
             # answer to it: the model pointed at a dateline ("Wednesday, January 7, 2026") for
             # a launch date. A paraphrase may share none ("stay at the heart of the
-            # relationship" for "remain the backbone of bilateral ties").
+            # relationship" for "remain the backbone of bilateral ties"). Its section counts:
+            # "The default is 9." under "bz2.compress(data, compresslevel=9)" answers how hard
+            # bz2.compress squeezes when given no level.
             log.debug("the sentence pointed at shares no word or meaning with the question")
             return None
         content = window.node.get_content().replace("\n", " ")
@@ -323,7 +331,7 @@ class Generation:
             # Asked who, the model may answer with the country it was asked about ("China
             # represented China"); told to name people as the text does, it names them. Not
             # the first prompt: that one swaps roles more often ("Wang Yi led Pakistan's side").
-            if raw.strip() and not is_refusal(raw):
+            if raw.strip() and not is_refusal(raw, r.question):
                 yield "\n\n"
             raw, more = yield from self._phrase_with("phrase-names", heading, content)
             usage = usage + more
@@ -417,7 +425,7 @@ class Generation:
         if self._cancelled.is_set():
             log.info("cancelled after %d characters", len(raw))
             return raw, last
-        if sent < len(raw) and not (r.second_look and is_refusal(raw)):
+        if sent < len(raw) and not (r.second_look and is_refusal(raw, r.question)):
             yield raw[sent:]
         return raw, last
 
@@ -444,7 +452,7 @@ class Generation:
             raw_text=raw,
             timings=r.timings,
         )
-        if is_refusal(raw):
+        if is_refusal(raw, r.question):
             log.debug("the model refused: %r", raw)
             return answer
         if r.pointing and not r.fixed:
@@ -457,8 +465,10 @@ class Generation:
             ranked += [replace(p, number=0) for p in r.pointing if p.doc_id in documents]
         shown = [window] if window else r.passages
         # Phrased from the sentence pointed at, an answer may still be held by another passage
-        # the model saw (it pointed at the sentence beside the answer): those count too.
-        pool = [window, *r.passages] if window else ranked
+        # the model saw (it pointed at the sentence beside the answer), or by a chunk the
+        # first answer could have been held by ("type is None if the type can't be guessed",
+        # ranked below the passages shown): those count too.
+        pool = [window, *r.passages, *ranked] if window else ranked
         verified = verify(raw, shown, pool, r.text_of, r.rules, r.question)
         if verified.unsupported:
             log.debug("unsupported: %s", verified.unsupported)

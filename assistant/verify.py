@@ -79,8 +79,19 @@ def title_names(titles: Iterable[str]) -> frozenset[str]:
 _TITLE_NAME = re.compile(r"^([a-z_][\w.]*) [—–] ")
 
 
-def is_refusal(text: str) -> bool:
-    return not text.strip() or bool(_REFUSAL.search(text))
+def is_refusal(text: str, question: str = "") -> bool:
+    """Whether ``text`` declines to answer. Wording it takes from the ``question`` is no
+    refusal: "When unicodedata.lookup cannot find the name it is given, a KeyError is
+    raised" answers "What happens when unicodedata.lookup cannot find the name …?"."""
+    asked = " ".join(question.lower().split())
+    return not text.strip() or any(
+        " ".join(m[0].lower().split()) not in asked for m in _REFUSAL_AND_WHAT.finditer(text)
+    )
+
+
+# A refusal's words and the two after them: "cannot find the name" (asked) is not "cannot find
+# the answer".
+_REFUSAL_AND_WHAT = re.compile(rf"(?:{_REFUSAL.pattern})(?:[ \t]+[\w'’]+){{0,2}}", re.IGNORECASE)
 
 
 def parse_markers(sentence: str, highest: int | None = None) -> tuple[str, list[int]]:
@@ -125,7 +136,7 @@ def _numbers(text: str) -> set[str]:
 # Number words that more often mean "a", "the pair" or an order than a count to check.
 _LOOSE_NUMBERS = ("one", "two", "once", "first", "second", "hundred", "thousand", "million")
 # "No," answering a yes/no question negates nothing after it.
-_NEGATION = re.compile(r"\b(?:not|no(?!\s*[,.;:!])|never|cannot)\b|n't\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no(?!\s*[,.;:!])|never|cannot)\b|n['’]t\b", re.IGNORECASE)
 
 
 _CLAUSE_END = re.compile(r"[,;:!?]|\.(?!\w)")  # not the dot of "os.path"
@@ -144,9 +155,14 @@ def negated_words(text: str, reach: int = 2) -> set[str]:
 
 
 def polarity_clash(claim: str, quote: str) -> set[str]:
-    """The words the claim and quote share that one of them negates and the other not."""
+    """The words the claim and quote share that one of them negates and the other not; none
+    when both negate a word they share: "cannot handle input" and "does not transparently
+    handle inputs" agree, though their negations reach different words."""
     shared = set(tokenize(claim)) & set(tokenize(quote))
-    return (negated_words(claim) ^ negated_words(quote)) & shared
+    claimed, quoted = negated_words(claim), negated_words(quote)
+    if claimed & quoted & shared:
+        return set()
+    return (claimed ^ quoted) & shared
 
 
 def same_polarity(claim: str, quote: str) -> bool:
@@ -332,7 +348,12 @@ def find_support(
             if answered & retired:
                 return False
         if dated_by_title and _parameters_only_headed(quote, subject - code_words):
-            return False
+            # Unless the note says the rest of what was asked: "Changed in version 3.4: Added
+            # the POSIX permission check." under "class netrc.netrc([file])" answers since when
+            # netrc checks "the file's permissions", a parameter's name as a plain word.
+            rest = subject - code_words - _DATING_VERBS - _PARAMETER_WORDS
+            if not (rest - _parameters_of(quote.entry)) & set(quote.runs[0].split()):
+                return False
         dated = not _SIGNATURE.match(quote.entry) or VERSION_NOTE.match(quote.span.text)
         if dated_by_title and dated:
             # Nor does a sentence dated by its page's title ("Added the possibility of
@@ -340,7 +361,10 @@ def find_support(
             # an entry's note, date a parameter of an entry the passages show ("lo" of
             # "bisect.bisect_left(a, x, lo=0, …)", "blocking" of "scheduler.run(blocking=True)")
             # that it does not say.
-            if (subject & parameters()) - set(quote.runs[0].split()):
+            asked_parameters = subject & _as_parameters(question)
+            if (asked_parameters & (parameters() | _page_parameters(text))) - set(
+                quote.runs[0].split()
+            ):
                 return False
         if _under_another_entry(quote, question, text):
             return False
@@ -349,7 +373,13 @@ def find_support(
             # ("Since which version does html.escape turn backticks into entities?"), the
             # entry's "New in version 3.2." does not answer.
             entry = set(tokenize(_entry_text(quote, text))) | set(tokenize(quote.heading))
-            if (rules.rare & subject) - entry - code_words:
+            if (rules.rare & subject) - entry - code_words - _DATING_VERBS:
+                return False
+        if dated_by_title and answered and not answered & set(quote.runs[0].split()):
+            # Dated by its page's title only, a sentence answers for what it says itself:
+            # What's New 3.3's "New bz2.open() function: open a bzip2-compressed file in
+            # binary or text mode." is not when bz2.open got its exclusive-creation mode.
+            if (rules.rare & subject) - set(quote.runs[0].split()) - code_words - _DATING_VERBS:
                 return False
         run = _document_run(text)
         if code:
@@ -385,6 +415,23 @@ def find_support(
             )
             tells = any(quote.holds(f) for f in told)
             if apart and tells and len(own_words & quote.words) < 2:
+                return False
+        return True
+
+    def borrows_nothing(quotes: list[_Candidate]) -> bool:
+        """Held by quotes of several documents, what the claim adds to the question comes
+        from documents naming what the question names: "The comments are ignored by the
+        syntax when a netrc object is written out with __repr__" is not held by netrc's
+        "(This discards comments …)" and the language reference's "Comments are ignored by
+        the syntax", a page that never names netrc."""
+        if not named or len({q.passage.doc_id for q in quotes}) < 2:
+            return True
+        for quote in quotes:
+            run = _document_run(text_of(quote.passage.doc_id))
+            if all(f" {n} " in run for n in named):
+                continue
+            others = {w for q in quotes if q is not quote for w in q.words}
+            if (adds & quote.words) - others:
                 return False
         return True
 
@@ -452,6 +499,7 @@ def find_support(
             not missing(quotes)
             and together(quotes)
             and told_with_context(quotes)
+            and borrows_nothing(quotes)
             and rests_on_sentences(quotes)
             and numbers_keep_their_words(claim, texts, counted=counted)
             and numbers_keep_their_names(claim, texts)
@@ -462,6 +510,7 @@ def find_support(
             )
             and all(same_polarity(claim, q.span.text) or id(q) in mirroring for q in quotes)
             and all(same_subjects(claim, text) for text in texts)
+            and all(keeps_what_calls_give(claim, text) for text in texts)
             and all(keeps_its_affiliations(claim, text) for text in texts)
             and all(about_the_question(q) for q in quotes)
             and all(about_its_module(q) for q in quotes)
@@ -685,6 +734,15 @@ def _parameters_of(entry: str) -> frozenset[str]:
     """The parameter tokens of a signature heading: the words inside its parentheses."""
     signature = re.search(r"\((.*)\)", entry)
     return frozenset(tokenize(signature[1])) if signature else frozenset()
+
+
+@lru_cache(maxsize=64)
+def _page_parameters(text: str) -> frozenset[str]:
+    """The parameters of a page's reference entries, from their signature lines: a chunk
+    retrieved or pointed at may not hold the entry whose parameter a question names."""
+    return frozenset().union(
+        *(_parameters_of(line) for line in text.splitlines() if _SIGNATURE.match(line.strip()))
+    )
 
 
 def _parameters_only_headed(quote: _Candidate, asked: set[str]) -> bool:
@@ -926,6 +984,44 @@ def same_subjects(claim: str, quote: str) -> bool:
     return True
 
 
+# What a call gives back, said of that call: "get_source() returns None", "f() raises KeyError".
+_GIVES = re.compile(r"\b(?:returns?|returned|raises?|raised|gives?)\b", re.IGNORECASE)
+_CALL_GIVES = re.compile(
+    r"(?P<call>[A-Za-z_][\w.]*)\(\)\s+(?:returns?|raises?|gives?)\s+(?:an?\s+)?(?P<value>[\w.]+)"
+)
+
+
+def keeps_what_calls_give(claim: str, quote: str) -> bool:
+    """False when the claim tells what a call returns or raises ("linecache.getline returns
+    None") and the quote gives that value only as another call's ("if get_source() returns
+    None, then '' is returned") or as a parameter's default the claim does not name
+    ("linecache.getline(filename, lineno, module_globals=None)")."""
+    if not _GIVES.search(claim):
+        return True
+    named = {w.lower() for w in _IDENTIFIER.findall(claim)}
+    others = [
+        m.span("value")
+        for m in _CALL_GIVES.finditer(quote)
+        if m["call"].split(".")[-1].lower() not in named
+    ]
+    for m in _KEYWORD_ARGUMENT.finditer(quote):
+        parameter, _, value = m[0].partition("=")
+        if parameter.lower() not in named:
+            others.append((m.end() - len(value), m.end()))
+    elsewhere = quote  # the quote with those values blanked out
+    for start, end in others:
+        elsewhere = elsewhere[:start] + " " * (end - start) + elsewhere[end:]
+    for start, end in others:
+        value = quote[start:end].strip("'\".")
+        if (
+            value
+            and value.lower() in named
+            and not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", elsewhere)
+        ):
+            return False
+    return True
+
+
 # Verbs that make their subject one of what follows them: "Wang Yi led Pakistan's side".
 _SPEAKS_FOR = frozenset("led headed represented chaired co-chaired".split())
 _TITLES = frozenset(
@@ -1138,6 +1234,34 @@ ASKS_VERSION = re.compile(
     re.IGNORECASE,
 )
 
+# The verbs asking when something came or went ("Which version gave a2b_base64 its
+# strict_mode parameter?", "… did BZ2File lose its buffering parameter?"): the question's
+# frame, not a detail an entry's note must mention, however rare.
+_DATING_VERBS = frozenset(
+    tokenize(
+        "give gave given get got gotten gain gained add added introduce introduced bring "
+        "brought receive received acquire acquired come came appear appeared begin began "
+        "start started learn learned learnt grow grew lose lost drop dropped remove removed"
+    )
+)
+
+_PARAMETER_WORDS = frozenset(tokenize("parameter argument keyword option flag"))
+_AS_PARAMETER = re.compile(
+    r"\b([A-Za-z_]\w*)\s+(?:parameters?|arguments?|keywords?|options?|flags?)\b"
+    r"|`([A-Za-z_]\w*)`|\b([A-Za-z]\w*_\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _as_parameters(question: str) -> set[str]:
+    """The words a question names as parameters, as tokens: before "parameter" or "argument"
+    ("its blocking parameter"), or written as code ("strict_mode"); not "the file's
+    permissions", though netrc takes a ``file``."""
+    return {
+        t for m in _AS_PARAMETER.finditer(question) for w in m.groups() if w for t in tokenize(w)
+    }
+
+
 # Questions whose answer is a number, a date or a version: an answer without one is not one.
 # The question word opens the question or follows one leading clause: "If you decorate a
 # function with lru_cache without arguments, how many calls does it remember?"
@@ -1207,12 +1331,14 @@ def only_places(
 
 
 def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
-    """False when the question asks for a number (how many, which year, …) and no claim
-    states one, asks "how many days" and no claim speaks of days, asks for a date and no
-    claim names a month, asks when and no claim tells a time or condition, or asks who (or
-    for names) and no claim names anyone the question does not: the answer talks about
-    something else."""
+    """False when the question offers a choice the claims take no side of, asks for a number
+    (how many, which year, …) and no claim states one, asks "how many days" and no claim
+    speaks of days, asks for a date and no claim names a month, asks when and no claim tells
+    a time or condition, or asks who (or for names) and no claim names anyone the question
+    does not: the answer talks about something else."""
     text = " ".join(claims)
+    if not answers_the_choice(question, claims):
+        return False
     if _ASKS_NAME.search(question) and not names_beyond(question, claims):
         return False
     if _ASKS_DATE.search(question) and not _DATE.search(text):
@@ -1301,7 +1427,14 @@ _IN_UNIT = re.compile(
 _ASKS_WHO = re.compile(_OPENS + r"(?:who|whom)\b", re.I)
 _ASKS_NAME = re.compile(_ASKS_WHO.pattern + r"|\bwhat (?:is|are|was|were) the names? of\b", re.I)
 _ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?date\b|\bon what day\b(?!\s+of)", re.I)
-_ASKS_WHEN = re.compile(_OPENS + r"when\b", re.I)
+_ASKS_WHEN = re.compile(
+    _OPENS + r"when\b"
+    # Not "when" opening a condition, the question after it: "When two events are due at the
+    # same moment, which one goes first?"
+    r"(?![^,;:?]*[,;:]\s*(?:what|which|who|whom|whose|how|where|why|is|are|was|were|do|does"
+    r"|did|can|could|should|will|would)\b)",
+    re.I,
+)
 # A time, or a condition: "When does the else clause of a loop run?" "When no break occurs."
 _TIME = re.compile(
     rf"\b(?-i:{MONTHS}|{WEEKDAYS})\b|\b(?:1\d|20)\d\d\b|\b(?:when|whenever|while|once|if|unless"
@@ -1321,6 +1454,26 @@ _YES_NO = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|must)\b",
     re.IGNORECASE,
 )
+
+
+# A question offering a choice ("Does compile_command compile its input as a single statement
+# or as an expression?"): the words on each side of its "or".
+_CHOICE = re.compile(
+    _OPENS + r"(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|must)"
+    r"\b.*?((?:\b\w+\s+){1,4})or\s+((?:\w+\s*){1,4})\?\s*$",
+    re.I,
+)
+
+
+def answers_the_choice(question: str, claims: Sequence[str]) -> bool:
+    """False when the question offers a choice ("… as a single statement or as an
+    expression?") and the claims say no word of either side: "compile_command() returned
+    None" picks nothing."""
+    choice = _CHOICE.search(question)
+    if not choice:
+        return True
+    said = set(tokenize(" ".join(claims)))
+    return bool(said & set(tokenize(f"{choice[1]} {choice[2]}")))
 
 
 def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:

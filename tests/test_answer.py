@@ -198,6 +198,17 @@ def test_a_question_asking_for_a_number_needs_an_answer_stating_one():
     assert not answers_the_kind_asked("When will he visit?", ["He may visit Beijing."])
     assert answers_the_kind_asked("When will he visit?", ["He will visit next year."])
     assert answers_the_kind_asked("When did Dar visit?", ["Dar visited in May."])
+    # A choice wants a side of it (f5-codeop-default-symbol).
+    asked = (
+        "Unless told otherwise, does compile_command compile it as a statement or as an expression?"
+    )
+    assert not answers_the_kind_asked(asked, ["compile_command() returned None."])
+    assert answers_the_kind_asked(asked, ["It compiles it as a single statement."])
+    # A "when" opening a condition asks for no time: the question comes after it.
+    asked = "When two events are due at the same moment, which one goes first?"
+    assert answers_the_kind_asked(asked, ["The one with the lower priority number."])
+    asked = "When a character has no name and no default is passed, what does name raise?"
+    assert answers_the_kind_asked(asked, ["It raises ValueError."])
     assert answers_the_kind_asked("When does the else run?", ["It runs if no break occurs."])
     # A size may have no bound at all.
     question = "What size limit does a queue get with a maxsize of zero?"
@@ -882,9 +893,8 @@ def test_a_refusal_over_retrieved_passages_is_answered_from_the_sentence_it_poin
     assert "Gwadar" not in phrasing[-1].content  # only the sentence and the one before it
 
 
-def test_a_refusal_points_also_into_chunks_ranked_just_below_the_budget(make_assistant, tmp_path):
-    # On real pages the answer often sits in the chunk ranked one short of the budget
-    # ("Python uses the Mersenne Twister as the core generator", ranked fifth).
+def _parade_corpus(tmp_path, before_tickets: str = ""):
+    """A page whose ticket price sits in the last chunk, one short of a narrow budget."""
     corpus = tmp_path / "harbour"
     corpus.mkdir()
     (corpus / "parade.txt").write_text(
@@ -892,8 +902,16 @@ def test_a_refusal_points_also_into_chunks_ranked_just_below_the_budget(make_ass
         + "The harbour parade is the town's lantern parade. " * 6
         + "\n\nThe lantern parade of the harbour draws crowds from the whole coast each year."
         + " Families walk beside the boats and sing.\n\n"
+        + (f"{before_tickets}\n\n" if before_tickets else "")
         + "Tickets for it cost twelve dollars for adults, and children go free of charge.\n"
     )
+    return corpus
+
+
+def test_a_refusal_points_also_into_chunks_ranked_just_below_the_budget(make_assistant, tmp_path):
+    # On real pages the answer often sits in the chunk ranked one short of the budget
+    # ("Python uses the Mersenne Twister as the core generator", ranked fifth).
+    corpus = _parade_corpus(tmp_path)
     question = "How much does a ticket for the harbour lantern parade cost?"
     reply = _point_then_phrase("twelve dollars", "A ticket costs twelve dollars.")
     narrow = dict(top_k=1, context_tokens=50, chunk_words=20, point_extra_tokens=400)
@@ -1441,6 +1459,17 @@ def test_an_entrys_version_note_does_not_date_a_parameter_it_leaves_unsaid():
     note = "Changed in version 3.11: Added support for weights."
     assert supports("fmean can take weights since version 3.11.", note)
 
+    # A parameter's name used as a plain word ("the file's permissions"), with a note saying
+    # the rest of what was asked, is no parameter left unsaid (f5-netrc-permission-since).
+    section = "class netrc.netrc([file])"
+    asked = "Since which version does netrc check whether the file's permissions are safe?"
+    note = "Changed in version 3.4: Added the POSIX permission check."
+    claim = "Since version 3.4, netrc checks whether the file's permissions are safe."
+    assert supported_for(asked, claim, note, title="netrc", section=section)
+    note = "Changed in version 3.7: os.path.expanduser() is used to find the location."
+    claim = "Since version 3.7, netrc checks whether the file's permissions are safe."
+    assert not supported_for(asked, claim, note, title="netrc", section=section)
+
 
 def test_a_number_keeps_the_name_its_clause_gives_it():
     text = (
@@ -1538,6 +1567,10 @@ def test_an_entrys_version_note_does_not_date_a_detail_the_entry_never_mentions(
     asked = "Since which version does html.escape convert characters to HTML-safe sequences?"
     claim = "html.escape has converted characters to HTML-safe sequences since version 3.2."
     assert supports(claim, asked, {"html", "safe"})
+    # A rare verb asking when ("gave") is the question's frame, no detail the entry misses.
+    asked = "Which release gave the standard library html.escape?"
+    claim = "Release 3.2 gave the standard library html.escape."
+    assert supports(claim, asked, {"gave", "html"})
 
 
 def test_a_question_naming_what_no_document_uses_is_answered_by_nothing():
@@ -1727,6 +1760,13 @@ def test_an_entrys_version_note_does_not_date_another_entrys_parameter():
     asked = "Since which version is the argument parameter of scheduler.enter optional?"
     assert supports("scheduler.enter's argument parameter is optional since version 3.3.", asked)
 
+    # Nor when run's entry is only on the page, in no passage the answer was checked against.
+    page = f"scheduler.enter(delay, priority, action)\n{text}\nscheduler.run(blocking=True)\n{run}"
+    alone = _passage(page[: page.index("scheduler.run")], title="sched")
+    claim = "scheduler.enter got its blocking parameter in version 3.3."
+    asked = "In which version did scheduler.enter get its blocking parameter?"
+    assert not find_support(claim, [alone], {"a.txt": page}.get, question=asked)
+
 
 def test_a_yes_adds_nothing_a_quote_must_hold():
     """p-outside-investors: "Yes, …" answers a yes/no question; the rest is the quote's."""
@@ -1780,3 +1820,184 @@ def test_a_quote_under_an_entry_whose_parameter_the_question_names_is_still_anot
     asked = "With no name and no default, what does unicodedata.name raise?"
     claim = "unicodedata.name raises a KeyError when a character has no name."
     assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+
+
+def test_a_value_another_call_returns_is_not_what_the_asked_call_returns():
+    # pydocs-fresh4 f4-getline-error: "returns None" was held by get_source()'s None.
+    text = (
+        "linecache.getline(filename, lineno, module_globals=None)\n\n"
+        "Get line lineno from file named filename. This function will never raise an "
+        "exception — it will return '' on errors.\n\n"
+        "If there is such a loader and it defines a get_source method, then that determines "
+        "the source lines (if get_source() returns None, then '' is returned)."
+    )
+    asked = "Instead of raising, what does linecache.getline return when it runs into an error?"
+    section = "linecache.getline(filename, lineno, module_globals=None)"
+
+    def supports(claim: str) -> bool:
+        return supported_for(asked, claim, text, title="linecache", section=section)
+
+    assert not supports("linecache.getline returns None when it runs into an error.")
+    assert supports("linecache.getline returns '' when it runs into an error.")
+    assert supports("If get_source() returns None, linecache.getline returns ''.")
+
+
+def _phrasing_bot(make_assistant, tmp_path, page: str, label_holding: str, phrased):
+    """An assistant over one markdown ``page`` whose canned model points at the sentence
+    holding ``label_holding`` and answers ``phrased(prompt)``; and the phrasing prompts seen."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "page.md").write_text(page)
+    seen: list[str] = []
+
+    def recording(prompt: str) -> str:
+        seen.append(prompt)
+        return phrased(prompt)
+
+    return make_assistant(reply=_point_then_phrase(label_holding, recording), corpus_dir=docs), seen
+
+
+def test_the_phrased_window_takes_the_sentence_after_the_pointed_one_in_its_paragraph(
+    make_assistant, tmp_path
+):
+    """f4-sched-same-time: "in the order of their priority" answers only with the sentence
+    after it, which says a lower number goes first; the next paragraph is another matter."""
+    page = (
+        "# sched — Event scheduler\n\n## scheduler.enterabs(time, priority, action)\n\n"
+        "Schedule a new event. Events scheduled for the same time will be executed in the "
+        "order of their priority. A lower number represents a higher priority.\n\n"
+        "Executing the event means executing action(*argument, **kwargs).\n"
+    )
+
+    def phrased(prompt: str) -> str:
+        if "order of their priority" in prompt and "A lower number" in prompt:
+            return "They are executed in the order of their priority: a lower number first."
+        return "The sources do not say."
+
+    bot, seen = _phrasing_bot(make_assistant, tmp_path, page, "order of their priority", phrased)
+    answer = bot.ask("When two sched events are due at the same moment, which one goes first?")
+    assert not answer.refused and "lower" in answer.text, answer.raw_text
+    assert len(seen) == 1  # the window pointed at answered, not the closest sentence after it
+    assert "Executing the event" not in seen[0]
+
+
+def test_wording_taken_from_the_question_is_no_refusal():
+    """f4-lookup-missing: the answer restated the question's "cannot find the name"."""
+    from assistant.verify import is_refusal
+
+    asked = "What happens when unicodedata.lookup cannot find the name it is given?"
+    answer = "When unicodedata.lookup cannot find the name it is given, a KeyError is raised."
+    assert not is_refusal(answer, asked)
+    assert is_refusal(answer)  # without the question, the words read as one
+    assert is_refusal("I cannot find the answer in the sources.", asked)
+    assert is_refusal("The sources do not say.", asked)
+
+
+def test_negations_agree_when_both_negate_a_shared_word():
+    """f5-bz2-decompressor-streams and f5-mime-unknown: the claim's and the quote's negations
+    reach different words; and Sphinx writes "can’t" with a typographic apostrophe."""
+    from assistant.verify import negated_words, polarity_clash
+
+    quote = "This class does not transparently handle inputs containing multiple streams."
+    assert not polarity_clash("A BZ2Decompressor cannot handle input with multiple streams.", quote)
+    assert polarity_clash("A BZ2Decompressor can handle input with multiple streams.", quote)
+    assert "guess" in negated_words("type is None if the type can’t be guessed")
+
+
+def test_a_rare_verb_of_losing_is_the_questions_frame_too():
+    note = "Changed in version 3.9: The buffering parameter has been removed."
+    section = "class bz2.BZ2File(filename, mode='r', *, compresslevel=9)"
+    page = f"{section}\n\n{note}"
+    passage = _passage(note, title="bz2", section=section, start=len(section) + 2)
+    rules = SupportRules(rare=frozenset({"bz2file", "lose"}), common=frozenset({"python"}))
+    asked = "In which release did BZ2File lose its buffering parameter?"
+    claim = "The buffering parameter was removed in Python 3.9."
+    assert find_support(claim, [passage], {"a.txt": page}.get, rules, asked)
+
+
+def test_a_pointed_sentence_is_near_the_question_through_its_section(make_assistant, tmp_path):
+    """f5-bz2-default-level: "The default is 9." shares no word with "How hard does
+    bz2.compress squeeze …?"; its entry's signature does."""
+    page = (
+        "# bz2 — Support for bzip2 compression\n\n## bz2.compress(data, compresslevel=9)\n\n"
+        "Compress data, a bytes-like object.\n\n"
+        "compresslevel, if given, must be an integer between 1 and 9. The default is 9.\n"
+    )
+    label = "The default is 9."
+    bot, seen = _phrasing_bot(make_assistant, tmp_path, page, label, lambda prompt: label)
+    bot.ask("How hard does bz2.compress squeeze the data when you pass no level?")
+    assert seen and "The default is 9." in seen[0]
+
+
+def test_pointed_at_a_version_note_the_window_stops_there(make_assistant, tmp_path):
+    """f5-netrc-permission-since: the 3.7 note after the 3.4 one misled the model."""
+    page = (
+        "# netrc — netrc file processing\n\n## class netrc.netrc([file])\n\n"
+        "A netrc instance encapsulates data from a netrc file. The file's permissions are "
+        "checked on POSIX systems.\n\n"
+        "Changed in version 3.4: Added the POSIX permission check.\n\n"
+        "Changed in version 3.7: os.path.expanduser() is used to find the location of the file.\n"
+    )
+    said = "Since version 3.4, netrc checks the file's permissions."
+    label = "Added the POSIX permission check"
+    bot, seen = _phrasing_bot(make_assistant, tmp_path, page, label, lambda prompt: said)
+    answer = bot.ask("Since which version does netrc check the file's permissions?")
+    assert seen and "version 3.4" in seen[0] and "version 3.7" not in seen[0]
+    assert not answer.refused and "3.4" in answer.text, answer.raw_text
+
+
+def test_a_sentence_dated_by_its_title_answers_only_for_what_it_says():
+    """f5-bz2-x-mode-since: What's New 3.3's new bz2.open() is not when its "x" mode came."""
+    text = "New bz2.open() function: open a bzip2-compressed file in binary or text mode."
+    passage = _passage(text, title="What's New In Python 3.3", section="Improved Modules › bz2")
+    rules = SupportRules(rare=frozenset({"exclus", "creation"}))
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, rules, asked))
+
+    asked = "Which release added the exclusive-creation mode to bz2.open?"
+    assert not supports("Python 3.3 added the exclusive-creation mode to bz2.open.", asked)
+    asked = "Which release added the bz2.open function?"
+    assert supports("Python 3.3 added the bz2.open function.", asked)
+
+
+def test_a_claim_borrows_no_words_from_a_page_not_naming_what_was_asked():
+    """f5-netrc-repr-comments: the language reference's "Comments are ignored by the syntax"
+    is not what netrc's __repr__ does with comments."""
+    netrc = "(This discards comments and may reorder the entries.)"
+    lexical = "Comments are ignored by the syntax."
+    passages = [
+        _passage(netrc, title="netrc", section="netrc Objects › netrc.__repr__()"),
+        _passage(lexical, doc_id="b.txt", title="Lexical analysis", section="Comments"),
+    ]
+    texts = {"a.txt": f"netrc.__repr__()\n{netrc}", "b.txt": lexical}
+    rules = SupportRules(names=frozenset({"netrc"}))
+    asked = "What becomes of the comments when a netrc object is written out with __repr__?"
+
+    def supports(claim: str) -> bool:
+        return bool(find_support(claim, passages, texts.get, rules, asked))
+
+    assert not supports("The comments are ignored by the syntax when a netrc object is written.")
+    assert supports("The comments are discarded when a netrc object is written out.")
+
+
+def test_a_phrased_answer_may_be_held_by_a_chunk_ranked_below_the_budget(make_assistant, tmp_path):
+    """f5-mime-unknown: phrased from the sentence the model pointed at, "it returns None" was
+    held only by a chunk of the same page ranked below the passages shown, as a first answer
+    may be."""
+    corpus = _parade_corpus(
+        tmp_path, "Musicians play at the harbour lantern parade until midnight."
+    )
+
+    def phrased(prompt: str) -> str:  # answers from a window without the ticket price
+        return "No idea." if "twelve dollars" in prompt else "A ticket costs twelve dollars."
+
+    narrow = dict(top_k=1, context_tokens=50, chunk_words=20, point_extra_tokens=400)
+    bot = make_assistant(
+        reply=_point_then_phrase("Musicians play", phrased), corpus_dir=corpus,
+        settings=Settings(full_context_tokens=0, point_extra_chunks=3, **narrow),
+    )  # fmt: skip
+    answer = bot.ask("How much does a ticket for the harbour lantern parade cost?")
+    draft, pointing, phrasing = bot.llm.prompts[:3]
+    assert "twelve dollars" not in draft[0].content and "Musicians" in phrasing[-1].content
+    assert not answer.refused and "twelve dollars" in answer.text, answer.unsupported
