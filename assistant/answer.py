@@ -314,14 +314,18 @@ class Generation:
             (at, path) for at, path in passage.sections if start < at < end
         )
         window = passage_at(passage.number, passage.node.metadata, start, end, text, sections)
-        section = passage.section_at(sentence.start)
-        if not self._near_the_question(f"{section}\n{window.node.get_content()}"):
+        section = set(tokenize(passage.section_at(sentence.start)))
+        if not (
+            self._near_the_question(text[start : sentence.end])
+            or section & set(tokenize(r.question))
+        ):
             # A sentence sharing no word with the question, nor close to it in meaning, is no
             # answer to it: the model pointed at a dateline ("Wednesday, January 7, 2026") for
             # a launch date. A paraphrase may share none ("stay at the heart of the
-            # relationship" for "remain the backbone of bilateral ties"). Its section counts:
-            # "The default is 9." under "bz2.compress(data, compresslevel=9)" answers how hard
-            # bz2.compress squeezes when given no level.
+            # relationship" for "remain the backbone of bilateral ties": measured on the
+            # sentence and the one before it, as the sentence after dilutes the cosine). Its
+            # section's words count: "The default is 9." under "bz2.compress(data,
+            # compresslevel=9)" answers how hard bz2.compress squeezes when given no level.
             log.debug("the sentence pointed at shares no word or meaning with the question")
             return None
         content = window.node.get_content().replace("\n", " ")
