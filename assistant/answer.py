@@ -475,7 +475,7 @@ class Generation:
         pool = [window, *r.passages, *ranked] if window else ranked
         verified = verify(raw, shown, pool, r.text_of, r.rules, r.question)
         if verified.unsupported:
-            log.debug("unsupported: %s", verified.unsupported)
+            log.debug("unsupported in %r: %s", raw, verified.unsupported)
         if not verified.citations:
             answer.unsupported = verified.unsupported
             return answer  # nothing the model said is in the sources: do not pass it on

@@ -222,10 +222,35 @@ def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[
                 continue
             seen.add(key)
             tokens = tokenize(_without_declaration(span.text))
+            tokens += _place_forms(span.text)
             heading_tokens = tokenize(" › ".join(map(_without_declaration, heading.split("›"))))
             runs = (" ".join(tokens), " ".join(heading_tokens))
             out.append(_Candidate(passage, span, frozenset(heading_tokens + tokens), runs, heading))
     return out
+
+
+# How a place's name and the word for its people or things differ, stemmed: Pakistan and
+# Pakistani, India and Indian, Italy and Italian ("itali", "italian"), China and Chinese
+# ("china", "chines"), Japan and Japanese.
+_DEMONYM_ENDINGS = ("ian", "ese", "an", "es", "i", "n")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{4,}\b")
+
+
+def _place_forms(text: str) -> list[str]:
+    """The other forms of the place names and demonyms ``text`` capitalises, so a quote's
+    "Pakistani astronauts" holds a claim's "Pakistan astronauts", and its "China's support"
+    a claim's "Chinese support". Forms no word has ("beijingi") are harmless: no claim holds
+    them."""
+    forms: list[str] = []
+    for word in _CAPITALISED.findall(text):
+        token = normalize(word.lower())
+        place = token[:-1] if token[-1] in "ai" else token
+        forms += [place + ending for ending in _DEMONYM_ENDINGS]  # as a place's name
+        for ending in _DEMONYM_ENDINGS:  # as a demonym
+            base = token[: -len(ending)]
+            if token.endswith(ending) and len(base) >= 4:
+                forms += [base, base + "a", base + "i"]
+    return [f for f in forms if f]
 
 
 # The words a reference entry's signature opens with say what it declares ("exception
@@ -333,6 +358,7 @@ def find_support(
         the question names ("Repr.maxlevel"), nor a name it gives ("A UserWarning subclass",
         under GetPassWarning) of what another entry raises ("getpass.getuser")."""
         text = text_of(quote.passage.doc_id)
+        said = set(quote.runs[0].split())  # the words of the quote's own sentence
         if not any(quote.holds(f) for f in answered):
             # A name answering the question ("UserWarning") speaks of its own entry too:
             # GetPassWarning's "A UserWarning subclass" is not what getpass.getuser raises.
@@ -352,7 +378,7 @@ def find_support(
             # the POSIX permission check." under "class netrc.netrc([file])" answers since when
             # netrc checks "the file's permissions", a parameter's name as a plain word.
             rest = subject - code_words - _DATING_VERBS - _PARAMETER_WORDS
-            if not (rest - _parameters_of(quote.entry)) & set(quote.runs[0].split()):
+            if not (rest - _parameters_of(quote.entry)) & said:
                 return False
         dated = not _SIGNATURE.match(quote.entry) or VERSION_NOTE.match(quote.span.text)
         if dated_by_title and dated:
@@ -362,9 +388,7 @@ def find_support(
             # "bisect.bisect_left(a, x, lo=0, …)", "blocking" of "scheduler.run(blocking=True)")
             # that it does not say.
             asked_parameters = subject & _as_parameters(question)
-            if (asked_parameters & (parameters() | _page_parameters(text))) - set(
-                quote.runs[0].split()
-            ):
+            if (asked_parameters & (parameters() | _page_parameters(text))) - said:
                 return False
         if _under_another_entry(quote, question, text):
             return False
@@ -375,11 +399,11 @@ def find_support(
             entry = set(tokenize(_entry_text(quote, text))) | set(tokenize(quote.heading))
             if (rules.rare & subject) - entry - code_words - _DATING_VERBS:
                 return False
-        if dated_by_title and answered and not answered & set(quote.runs[0].split()):
+        if dated_by_title and answered and not answered & said:
             # Dated by its page's title only, a sentence answers for what it says itself:
             # What's New 3.3's "New bz2.open() function: open a bzip2-compressed file in
             # binary or text mode." is not when bz2.open got its exclusive-creation mode.
-            if (rules.rare & subject) - set(quote.runs[0].split()) - code_words - _DATING_VERBS:
+            if (rules.rare & subject) - said - code_words - _DATING_VERBS:
                 return False
         run = _document_run(text)
         if code:
@@ -730,6 +754,7 @@ _RETIRED_WORDS = re.compile(r"\b(?:deprecat|remov|obsolete)", re.IGNORECASE)
 VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since version \d")
 
 
+@lru_cache(maxsize=256)
 def _parameters_of(entry: str) -> frozenset[str]:
     """The parameter tokens of a signature heading: the words inside its parentheses."""
     signature = re.search(r"\((.*)\)", entry)
@@ -741,7 +766,7 @@ def _page_parameters(text: str) -> frozenset[str]:
     """The parameters of a page's reference entries, from their signature lines: a chunk
     retrieved or pointed at may not hold the entry whose parameter a question names."""
     return frozenset().union(
-        *(_parameters_of(line) for line in text.splitlines() if _SIGNATURE.match(line.strip()))
+        *(_parameters_of(line) for line in text.splitlines() if is_signature(line))
     )
 
 

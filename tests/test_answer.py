@@ -55,6 +55,19 @@ def test_support_needs_the_claims_words_and_every_number():
     assert not supported("Wang Yi visited Paris.", quote)
 
 
+def test_a_place_and_its_people_are_one_name():
+    # A real draft on the bundled corpus: "Pakistan astronauts" for the source's "Pakistani".
+    title = "Pakistan, China launch CPEC 2.0 push"
+    text = "They welcomed the expected entry of Pakistani astronauts into the China Space Station."
+    asked = "Which space station are Pakistani astronauts expected to enter?"
+    claim = "Pakistan astronauts are expected to enter the China Space Station."
+    assert supported_for(asked, claim, text, title=title)
+    assert supported("Chinese support was welcomed.", "China's support was welcomed.")
+    assert supported("Italy's support was welcomed.", "Italian support was welcomed.")
+    assert not supported("The China Space Station expects Indonesian astronauts.", text)
+    assert supported("The China Space Station expects Pakistan astronauts.", text)
+
+
 def test_a_number_in_scientific_notation_is_one_number():
     quote = "The default tolerance is 1e-09, which assures that the values agree to 9 digits."
     assert supported("The default tolerance is 1e-9.", quote)
