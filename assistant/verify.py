@@ -73,7 +73,10 @@ def title_names(titles: Iterable[str]) -> frozenset[str]:
     time of small code snippets"), tokenized: names a quote must hold as it must "Wang Yi", though
     nothing capitalises them."""
     found = (_TITLE_NAME.match(title) for title in titles)
-    return frozenset(t for m in found if m for t in tokenize(m[1]))
+    # A name joining words ("shared_memory", "py_compile") is one name, not a name "share" or
+    # "compile" wherever those words stand: "When two records share the same sort key…".
+    parts = (tokenize(part) for m in found if m for part in m[1].split("."))
+    return frozenset(" ".join(tokens) for tokens in parts if tokens)
 
 
 _TITLE_NAME = re.compile(r"^([a-z_][\w.]*) [—–] ")
@@ -1423,13 +1426,18 @@ def counted_unit(question: str, loose: bool = False) -> str:
 
 def counts_the_unit(unit: str, claims: Sequence[str]) -> bool:
     """False when every number of the claims counts something other than ``unit`` (stemmed):
-    "three days" answers no "how many hours"; "Up to three." may."""
+    "three days" answers no "how many hours"; "Up to three." may. The unit counts beside a
+    number ("3 days", "the number of disks is 4"), not anywhere: "A multi-disk ZIP file can
+    span up to 4 GiB" counts no disks."""
     for claim in claims:
         tokens = tokenize(claim)
-        if unit in tokens:
-            return True
         for i, token in enumerate(tokens):
-            if token[0].isdigit() and (i + 1 == len(tokens) or tokens[i + 1][0].isdigit()):
+            if not token[0].isdigit():
+                continue
+            after, before = tokens[i + 1 : i + 3], tokens[max(0, i - 2) : i]
+            if unit in after or unit in before:
+                return True
+            if i + 1 == len(tokens) or tokens[i + 1][0].isdigit():
                 return True
     return not any(t[0].isdigit() for claim in claims for t in tokenize(claim))
 

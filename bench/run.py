@@ -303,8 +303,16 @@ def main() -> None:
     parser.add_argument("--golden", help=argparse.SUPPRESS)
     parser.add_argument("--mirror", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--questions", type=int, default=20, help="questions per corpus (0: index build only)"
+        "--questions",
+        type=int,
+        default=20,
+        help="questions on each large corpus (0: index build only)",
     )
+    parser.add_argument(
+        "--bundled-questions", type=int, metavar="N",
+        help="questions on the bundled corpus (default: all of golden.jsonl, none with "
+        "--questions 0: its p50 over 20 moved by a tenth between two runs on one machine)",
+    )  # fmt: skip
     parser.add_argument("--skip-large", action="store_true", help="bundled corpus only")
     parser.add_argument(
         "--pydocs", type=Path, default=Path("/usr/share/doc/python3.11/html"),
@@ -325,8 +333,13 @@ def main() -> None:
     if args.worker:
         return worker(args)
 
+    bundled = args.bundled_questions
+    if bundled is None:
+        from assistant.evaluation import load_golden
+
+        bundled = len(load_golden(REPO / "evals" / "golden.jsonl")) if args.questions else 0
     corpora = [("bundled corpus (2 articles)", REPO / "corpus", REPO / "evals" / "golden.jsonl",
-                None)]  # fmt: skip
+                None, bundled)]  # fmt: skip
     if not args.skip_large:
         if not args.pydocs.is_dir():
             raise SystemExit(f"{args.pydocs} is missing: apt-get install python3.11-doc, "
@@ -335,22 +348,22 @@ def main() -> None:
         _link_pages(args.pydocs, pages)
         corpora.append((f"Python 3.11 docs ({len(list(pages.rglob('*.html')))} real HTML pages)",
                         pages, REPO / "evals" / "pydocs.jsonl",
-                        args.out / "pydocs-text"))  # fmt: skip
+                        args.out / "pydocs-text", args.questions))  # fmt: skip
     if args.generated:
         from corpus_gen import generate
 
         large = generate(args.out / "generated", documents=args.generated)
         corpora.append((f"generated corpus ({args.generated} articles from templates: timing "
                         "and scale only, not answer quality)",
-                        large / "docs", large / "golden.jsonl", None))  # fmt: skip
+                        large / "docs", large / "golden.jsonl", None, args.questions))  # fmt: skip
     report = {"machine": {"cpus": os.cpu_count(), "cpu": _cpu_name()}, "corpora": {}}
     text = []
-    for name, corpus, golden, mirror in corpora:
+    for name, corpus, golden, mirror, questions in corpora:
         print(f"running {name} …", file=sys.stderr, flush=True)
-        results = {"ours": spawn("ours", corpus, golden, args.questions)}
+        results = {"ours": spawn("ours", corpus, golden, questions)}
         flash = results["ours"]["flash_attention"]
         same_engine = {"ASSISTANT_FLASH_ATTENTION": flash} if flash != "-" else {}
-        results["stock"] = spawn("stock", corpus, golden, args.questions, mirror, **same_engine)
+        results["stock"] = spawn("stock", corpus, golden, questions, mirror, **same_engine)
         summary = {p: summarize(r) for p, r in results.items()}
         report["corpora"][name] = {"summary": summary, "raw": results}
         text.append(
@@ -361,7 +374,7 @@ def main() -> None:
         )
         print(text[-1], flush=True)
         if args.speculative and corpus == REPO / "corpus":
-            ngram = summarize(spawn("ours", corpus, golden, args.questions,
+            ngram = summarize(spawn("ours", corpus, golden, questions,
                                     ASSISTANT_SPECULATIVE="ngram"))  # fmt: skip
             report["corpora"][name]["summary"]["ours+ngram"] = ngram
             text.append(table(name + ": speculative decoding", ngram, summary["ours"],

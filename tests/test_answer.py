@@ -204,6 +204,11 @@ def test_a_question_asking_for_a_number_needs_an_answer_stating_one():
     # A count of something else, and a date question answered without a date.
     assert not answers_the_kind_asked("How many hours did the talks last?", ["Three days."])
     assert answers_the_kind_asked("How many days did the visit last?", ["A three-day visit."])
+    # pydocs nm-zipfile-multidisk-limit: the unit restated in the subject counts nothing.
+    asked = "How many disks can a multi-disk ZIP file span in zipfile?"
+    assert not answers_the_kind_asked(asked, ["A multi-disk ZIP file can span up to 4 GiB."])
+    assert answers_the_kind_asked(asked, ["A multi-disk ZIP file can span up to 4 disks."])
+    assert answers_the_kind_asked(asked, ["The number of disks is 4."])
     assert not answers_the_kind_asked("On what date is the next round?", ["Next year."])
     assert answers_the_kind_asked("On what date were the talks?", ["On January 4."])
     # "When" wants a time or a condition, not a place.
@@ -434,6 +439,9 @@ def test_a_module_a_page_is_titled_by_is_held_like_a_name():
 
     names = title_names(["timeit — Measure execution time", "time — Time access", "4. Classes"])
     assert names == {"timeit", "time"}
+    # pydocs sorting-stable: "share" of shared_memory is no name in "two records share a key".
+    shared = "multiprocessing.shared_memory — Shared memory for direct access across processes"
+    assert title_names([shared]) == {"multiprocess", "share memori"}
     sleep = "On Windows the implementation uses a timer with a resolution of 100 nanoseconds."
     passage = _passage(sleep, title="time — Time access", section="time.sleep(secs)")
     asked = "What is the timer resolution in nanoseconds of timeit's default timer?"
