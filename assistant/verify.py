@@ -44,6 +44,12 @@ _NAME = re.compile(
     r"|^[A-Z]\w+(?:\s+[A-Z]\w+)+"  # two or more at its start: Wang Yi
 )
 
+# Words opening a sentence, capitalised there, before a name: "Since Python 3.3, …".
+_OPENERS = frozenset(
+    "since although though unless until whereas while once whenever because despite unlike "
+    "like given following starting beginning per via if".split()
+)
+
 Similarity = Callable[[str, Sequence[str]], list[float]]
 
 
@@ -122,7 +128,10 @@ def facts(text: str) -> set[str]:
     # An argument as code ("preferred=True", "new=2") is held only as written, name and value.
     found |= {" ".join(tokenize(arg)) for arg in _KEYWORD_ARGUMENT.findall(text)}
     for name in _NAME.findall(text.strip()):
-        found.add(" ".join(tokenize(name)))  # a name of several words is found whole
+        words = name.split()
+        while len(words) > 1 and words[0].lower() in _OPENERS:
+            words = words[1:]  # "Since Python 3.3, …" names Python, not "Since Python"
+        found.add(" ".join(tokenize(" ".join(words))))  # a name of several words is found whole
     found.discard("")
     for word in re.findall(r"[a-z]+", text.lower()):
         number = normalize(word)

@@ -55,6 +55,15 @@ def test_support_needs_the_claims_words_and_every_number():
     assert not supported("Wang Yi visited Paris.", quote)
 
 
+def test_a_word_opening_the_sentence_is_no_part_of_the_name_after_it():
+    # pydocs-fresh6 f6-hmac-compare-since: "Since Python" was a name no quote holds.
+    from assistant.verify import facts
+
+    assert facts("Since Python 3.3, hmac.compare_digest is available.") >= {"python", "3.3"}
+    assert "sinc python" not in facts("Since Python 3.3, hmac.compare_digest is available.")
+    assert "wang yi" in facts("Unless Wang Yi attends, the talks stop.")
+
+
 def test_a_place_and_its_people_are_one_name():
     # A real draft on the bundled corpus: "Pakistan astronauts" for the source's "Pakistani".
     title = "Pakistan, China launch CPEC 2.0 push"
