@@ -205,12 +205,23 @@ class _Candidate:
     def holds(self, fact: str, code: bool = False) -> bool:
         """A one-word fact anywhere; a name of several words as one run of words, or, for
         ``code``, its parts in order along the heading path: "SequenceMatcher(…) › ratio()"
-        names ``SequenceMatcher.ratio``."""
+        names ``SequenceMatcher.ratio``; or its first parts there and the rest in the
+        sentence."""
         if " " not in fact:
             return fact in self.words
         if any(f" {fact} " in f" {run} " for run in self.runs):
             return True
-        return code and _in_order(fact.split(), self.runs[1].split())
+        if not code:
+            return False
+        parts, heading = fact.split(), self.runs[1].split()
+        if _in_order(parts, heading):
+            return True
+        # Or its owner along the heading path and the rest in the sentence: "hmac" › "A new
+        # compare_digest() function has been added" names ``hmac.compare_digest``.
+        return any(
+            _in_order(parts[:k], heading) and f" {' '.join(parts[k:])} " in f" {self.runs[0]} "
+            for k in range(1, len(parts))
+        )
 
 
 def _in_order(parts: list[str], tokens: list[str]) -> bool:
@@ -415,7 +426,11 @@ def find_support(
             # Dated by its page's title only, a sentence answers for what it says itself:
             # What's New 3.3's "New bz2.open() function: open a bzip2-compressed file in
             # binary or text mode." is not when bz2.open got its exclusive-creation mode.
-            if (rules.rare & subject) - said - code_words - _DATING_VERBS:
+            # One rare word of the question may be the sentence's own way of putting it
+            # when it says two others: "guards" for "detecting" recursive calls, where
+            # What's New 3.2 says "the reprlib module has a new decorator".
+            unsaid = (rules.rare & subject) - said - code_words - _DATING_VERBS
+            if len(unsaid) > 1 or (unsaid and len(rules.rare & subject & said) < 2):
                 return False
         run = _document_run(text)
         if code:
@@ -531,6 +546,8 @@ def find_support(
 
     def sound(quotes: list[_Candidate]) -> bool:
         texts = [q.span.text for q in quotes]
+        if denied and not denied & set().union(*(q.words for q in quotes)):
+            return False
         return (
             not missing(quotes)
             and together(quotes)
@@ -553,6 +570,10 @@ def find_support(
         )
 
     candidates = _candidates(passages, text_of)
+    # What the claim says is not so, beyond the question, a quote must speak of (a word of
+    # it): "the file is not shared between threads" is no part of "Open an LZMA-compressed
+    # file in binary mode".
+    denied = negated_words(claim) - anchors
 
     @lru_cache(maxsize=1)
     def parameters() -> frozenset[str]:
@@ -572,11 +593,20 @@ def find_support(
     # Asked under a negative condition ("if the event you hand it is not queued"), a sentence
     # putting it its own way ("If event is not an event currently in the queue, this method
     # will raise a ValueError") answers: its negation mirrors the question's.
+    # So does one saying most of what the claim adds, and negating none of that: "LZMAFile
+    # and bz2.BZ2File are not thread-safe, so if you need to use a single LZMAFile instance
+    # from multiple threads, it is necessary to protect it with a lock" holds "To use one
+    # LZMAFile from several threads, protect it with a lock"; "it cannot create an encrypted
+    # file" holds no "zipfile creates encrypted files" (asked how).
     mirroring: set[int] = set()
     if question and not _YES_NO.search(question) and words - anchors:
         negative = bool(negated_words(question))
         aside = [c for c in candidates if _clashes_only_over(anchors, claim, c)]
-        mirroring = {id(c) for c in aside if negative and negated_words(c.span.text)}
+        mirroring = {
+            id(c)
+            for c in aside
+            if (negative and negated_words(c.span.text)) or _says_beside(c, claim, words - anchors)
+        }
         left_out = {id(c) for c in aside} - mirroring
         candidates = [c for c in candidates if id(c) not in left_out]
 
@@ -842,6 +872,19 @@ def keeps_its_qualifiers(claim: str, quotes: Sequence[str]) -> bool:
 def _clashes_only_over(words: set[str], claim: str, candidate: _Candidate) -> bool:
     clash = polarity_clash(claim, candidate.span.text)
     return bool(clash) and clash <= words
+
+
+def _says_beside(candidate: _Candidate, claim: str, added: set[str]) -> bool:
+    """The sentence says most of what ``claim`` adds to the question (``added``) and negates
+    none of it, and the negation is the sentence's: "If the event is queued, … ValueError"
+    does not hold "… raises a ValueError if the event is not queued"."""
+    said = added & set(candidate.runs[0].split())
+    clash = polarity_clash(claim, candidate.span.text)
+    return (
+        len(said) * 2 >= len(added)
+        and not said & negated_words(candidate.span.text)
+        and not clash & negated_words(claim)
+    )
 
 
 def _beside(a: _Candidate, b: _Candidate, text_of: Callable[[str], str]) -> bool:
@@ -1150,6 +1193,8 @@ def numbers_keep_their_words(
             continue
         if any((k, token) in keywords for k in claim_tokens[max(0, i - reach) : i]):
             continue  # "timeit.repeat performs 5 rounds by default" from "repeat=5"
+        if i and claim_tokens[i - 1] in _RELEASE_WORDS and token not in vocabulary:
+            continue  # "Since Python 3.4, Shelf …" from What's New 3.4's title: no unit
         neighbours = {  # the unit after it: "four days", "32 bytes"
             t
             for t in claim_tokens[i + 1 : i + 2]
@@ -1168,6 +1213,9 @@ def numbers_keep_their_words(
             return False
     return True
 
+
+# Words naming a release by the number after them: "Python 3.4", "version 3.8" (stemmed).
+_RELEASE_WORDS = frozenset({"python", "version", "releas"})
 
 _CLAUSE_BREAK = re.compile(r"[,;]\s+|\s+(?:and|but|while|whereas)\s+")
 
@@ -1427,10 +1475,17 @@ def counted_unit(question: str, loose: bool = False) -> str:
     """What a "how many" question counts, or the unit a question asks a quantity in ("in
     nanoseconds"), stemmed; "" for any other question. "times", "ways", "kinds" and "types"
     only when ``loose``."""
-    found = _HOW_MANY.search(question) or _IN_UNIT.search(question)
-    if not found or (not loose and found[1].lower() in _LOOSE_UNITS):
+    found = _HOW_MANY.search(question)
+    if found:
+        # The first plural after "how many": "encodings" in "How many encodings come with
+        # Python?", where the regex, finding no verb it knows, reaches "Python".
+        words = question[found.start() : found.end(1)].split()[2:]
+        unit = next((w for w in words if _PLURAL.fullmatch(w)), found[1])
+    elif found := _IN_UNIT.search(question):
+        unit = found[1]
+    if not found or (not loose and unit.lower() in _LOOSE_UNITS):
         return ""
-    return (tokenize(found[1]) or [""])[-1]
+    return (tokenize(unit) or [""])[-1]
 
 
 def counts_the_unit(unit: str, claims: Sequence[str]) -> bool:
@@ -1458,6 +1513,7 @@ _HOW_MANY = re.compile(
     re.IGNORECASE,
 )
 _LOOSE_UNITS = ("times", "ways", "kinds", "types")
+_PLURAL = re.compile(r"[A-Za-z-]*[a-rt-z]s")
 # A quantity asked for in a unit of measure: "What is its resolution in nanoseconds?"
 _IN_UNIT = re.compile(
     r"\b(?:in|into|as a number of) ((?:nano|micro|milli)?seconds|minutes|hours|days|weeks|months"

@@ -551,6 +551,43 @@ def test_asked_which_release_a_whats_new_pages_title_dates_its_sentences():
     assert not supports("What has textwrap had the indent function since?")
 
 
+def test_a_release_number_in_the_claim_needs_no_unit_beside_it_in_the_quote():
+    """pydocs-fresh6 f6-shelve-context-since: "Python 3.4, Shelf" asked the quote for "shelf"
+    beside a number only What's New 3.4's title gives."""
+    text = "Shelf instances may now be used in with statements."
+    asked = "Since which version can a Shelf be used in a with statement?"
+
+    def supports(claim: str, title: str = "What's New In Python 3.4") -> bool:
+        return supported_for(asked, claim, text, title=title, section="Improved Modules")
+
+    assert supports("Since Python 3.4, Shelf instances can be used in with statements.")
+    assert supports("Since version 3.4, Shelf instances can be used in with statements.")
+    # The title still has to give that release.
+    assert not supports("Since Python 3.5, Shelf instances can be used in with statements.")
+    # A release the quote gives stands beside the claim's next word there, as any number.
+    far = "Python 3.4 was released in March of that year, long after the shelf closes itself."
+    assert not supported_for(asked, "Since Python 3.4, the shelf closes itself.", far)
+
+
+def test_a_code_name_may_have_its_owner_in_the_heading_and_its_member_in_the_sentence():
+    """pydocs-fresh6 f6-hmac-compare-since: What's New 3.3 names hmac.compare_digest as the
+    section "hmac" and the sentence "A new compare_digest() function has been added"."""
+    text = "A new compare_digest() function has been added to prevent side channel attacks."
+    asked = "Since which version is hmac.compare_digest available?"
+
+    def supports(claim: str, section: str) -> bool:
+        title = "What's New In Python 3.3"
+        return supported_for(asked, claim, text, title=title, section=section)
+
+    assert supports(
+        "Since Python 3.3, hmac.compare_digest is available.", "Improved Modules › hmac"
+    )
+    # Another module's section does not name it.
+    assert not supports(
+        "Since Python 3.3, hmac.compare_digest is available.", "Improved Modules › ssl"
+    )
+
+
 def test_a_calls_argument_in_an_example_is_no_answer_about_its_default():
     text = (
         "secrets.token_bytes([nbytes=None])\n\nReturn a random byte string containing nbytes "
@@ -621,6 +658,45 @@ def test_a_sentence_negating_only_the_questions_words_does_not_hide_the_answer()
     )
     restated = "zipfile creates encrypted files."
     assert not zip_supports(restated, "How does zipfile create encrypted files?")
+
+
+def test_a_sentence_negating_a_question_word_still_holds_the_rest_it_says():
+    """pydocs-fresh6 f6-lzma-threads: "not thread-safe" negates "threads", a word of the
+    question; the rest of the sentence is the answer."""
+    text = (
+        "Note that LZMAFile and bz2.BZ2File are not thread-safe, so if you need to use a single "
+        "LZMAFile instance from multiple threads, it is necessary to protect it with a lock."
+    )
+    asked = "What must you do to use a single LZMAFile from several threads?"
+    claim = (
+        "To use a single LZMAFile instance from multiple threads, you must protect it with a lock."
+    )
+    assert supported_for(asked, claim, text, title="lzma")
+    # Not what it negates.
+    claim = "LZMAFile is thread-safe, so you can use it from several threads."
+    assert not supported_for(asked, claim, text, title="lzma")
+
+
+def test_what_a_claim_says_is_not_so_a_quote_must_speak_of():
+    """pydocs-fresh6 f6-lzma-threads, phrased from the closest sentence: "… and that the file
+    is not shared between threads" was held by "Open an LZMA-compressed file in binary mode"
+    (half the claim's words)."""
+    text = "Open an LZMA-compressed file in binary mode."
+    section = (
+        "Reading and writing compressed files › class lzma.LZMAFile(filename=None, mode='r', *, "
+        "format=None, check=-1, preset=None, filters=None)"
+    )
+    asked = "What must you do to use a single LZMAFile from several threads?"
+    invented = (
+        "To use a single LZMAFile from several threads, you must ensure that the file is opened "
+        "in binary mode and that the file is not shared between threads."
+    )
+    title = "lzma — Compression using the LZMA algorithm"
+    assert not supported_for(asked, invented, text, title=title, section=section)
+    # A negation the quote speaks of still stands.
+    text = "An LZMAFile is not thread-safe; protect it with a lock to share it."
+    claim = "An LZMAFile is not thread-safe, so you must protect it with a lock."
+    assert supported_for(asked, claim, text, title=title, section=section)
 
 
 def test_a_name_the_question_lacks_comes_with_what_it_did_there():
@@ -1325,6 +1401,19 @@ def test_a_count_of_what_the_question_asks_about_needs_that_word_beside_the_numb
                         question="How large can ZIP files be?")  # fmt: skip
 
 
+def test_how_many_counts_the_first_plural_after_it():
+    """pydocs-fresh6 f6-uni-encodings-count: "About how many encodings come with Python?"
+    counted "Python" (no verb the question pattern knows), so "roughly 100 different
+    encodings" was refused as no count of it."""
+    from assistant.verify import counted_unit
+
+    asked = "About how many encodings come with Python?"
+    assert counted_unit(asked) == "encod"
+    assert answers_the_kind_asked(asked, ["Python comes with roughly 100 different encodings."])
+    assert not answers_the_kind_asked(asked, ["Python 3.11 comes with the codecs module."])
+    assert counted_unit("If you decorate it, how many recent calls does it remember?") == "call"
+
+
 def test_a_name_the_question_states_is_needed_where_the_claim_opens_with_it():
     """Nothing marks a single word opening a sentence as a name, but one the question asked
     about is: "India did not attend" is not held by a dateline under a dialogue's title."""
@@ -1989,6 +2078,29 @@ def test_a_sentence_dated_by_its_title_answers_only_for_what_it_says():
     assert not supports("Python 3.3 added the exclusive-creation mode to bz2.open.", asked)
     asked = "Which release added the bz2.open function?"
     assert supports("Python 3.3 added the bz2.open function.", asked)
+
+
+def test_a_sentence_dated_by_its_title_may_put_one_rare_word_its_own_way():
+    """f3-recursive-repr-since: "guards … against recursive calls" for What's New 3.2's new
+    reprlib decorator "for detecting recursive calls"; two rare words unsaid still fail."""
+    text = (
+        "To help write such __repr__() methods, the reprlib module has a new decorator, "
+        "recursive_repr(), for detecting recursive calls to __repr__() and substituting a "
+        "placeholder string instead:"
+    )
+    passage = _passage(text, title="What's New In Python 3.2", section="reprlib")
+    rules = SupportRules(rare=frozenset({"decor", "guard", "reprlib", "placehold"}))
+
+    def supports(claim: str, asked: str) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, rules, asked))
+
+    asked = "When was the decorator that guards __repr__ against recursive calls added to reprlib?"
+    claim = (
+        "The decorator that guards __repr__ against recursive calls was added to reprlib in 3.2."
+    )
+    assert supports(claim, asked)
+    asked = "When did reprlib gain a shield that guards recursive calls?"
+    assert not supports("reprlib gained a shield that guards recursive calls in 3.2.", asked)
 
 
 def test_a_claim_borrows_no_words_from_a_page_not_naming_what_was_asked():
