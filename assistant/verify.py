@@ -137,6 +137,8 @@ def facts(text: str) -> set[str]:
         number = normalize(word)
         if number.isdigit() and word not in _LOOSE_NUMBERS:
             found.add(number)
+    if _ONCE.search(text):
+        found.add("once")  # a count of times: not "one argument"
     return found
 
 
@@ -147,6 +149,9 @@ def _numbers(text: str) -> set[str]:
 
 # Number words that more often mean "a", "the pair" or an order than a count to check.
 _LOOSE_NUMBERS = ("one", "two", "once", "first", "second", "hundred", "thousand", "million")
+# "once" counts where it ends its clause ("calls readline once."), not where it opens one
+# ("Once the file is open, …") or says "at once"; a stopword otherwise.
+_ONCE = re.compile(r"(?<!\bat )\bonce(?=\s*(?:[,.;:!?)]|$))", re.IGNORECASE)
 # "No," answering a yes/no question negates nothing after it.
 _NEGATION = re.compile(r"\b(?:not|no(?!\s*[,.;:!])|never|cannot)\b|n['’]t\b", re.IGNORECASE)
 
@@ -245,7 +250,7 @@ def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[
                 continue
             seen.add(key)
             tokens = tokenize(_without_declaration(span.text))
-            tokens += _place_forms(span.text)
+            tokens += _place_forms(span.text) + (["once"] if _ONCE.search(span.text) else [])
             heading_tokens = tokenize(" › ".join(map(_without_declaration, heading.split("›"))))
             runs = (" ".join(tokens), " ".join(heading_tokens))
             out.append(_Candidate(passage, span, frozenset(heading_tokens + tokens), runs, heading))
@@ -321,7 +326,13 @@ def find_support(
     anchors = set(tokenize(question))
     if rules.unheard & _names_in(question):
         return []  # asked about a name no document uses ("crc64"): nothing answers it
-    stated = (facts(question) | (anchors & rules.names)) - rules.common
+    # What a "how many" question counts is no name it states: "how many times" does not
+    # name the time module.
+    stated = (
+        (facts(question) | (anchors & rules.names))
+        - rules.common
+        - {counted_unit(question, loose=True)}
+    )
     named = {f for f in stated if not f[0].isdigit()}
     # A name the question states is one wherever the claim puts it: "India did not attend"
     # opens with it, where nothing else marks a single word as a name.
@@ -353,7 +364,6 @@ def find_support(
     echoed = words & anchors
     # The numbers the claim tells that the question did not: the answer.
     answered = {f for f in needed - stated if f[0].isdigit()}
-    told_names = {f for f in needed - stated - anchors if not f[0].isdigit()}
     # What the question is about: its words less the kind of answer it asks for ("in which
     # year"), and the names it states.
     kind = _ASKS_NUMBER.search(question)
@@ -383,10 +393,11 @@ def find_support(
         text = text_of(quote.passage.doc_id)
         said = set(quote.runs[0].split())  # the words of the quote's own sentence
         if not any(quote.holds(f) for f in answered):
-            # A name answering the question ("UserWarning") speaks of its own entry too:
-            # GetPassWarning's "A UserWarning subclass" is not what getpass.getuser raises.
-            gives_a_name = any(quote.holds(f) for f in told_names)
-            return not (gives_a_name and _under_another_entry(quote, question, text))
+            # Any other quote speaks of its own entry too: GetPassWarning's "A UserWarning
+            # subclass" is not what getpass.getuser raises, nor untokenize's "If there is no
+            # encoding token in the input, it returns a str instead" what detect_encoding
+            # returns.
+            return not _under_another_entry(quote, question, text)
         if _REFERENCE.search(quote.span.text) and not words & set(tokenize(_PUBLISHING)):
             return False
         if any(_only_passed_in(f, quote.span.text) for f in answered):

@@ -1414,6 +1414,30 @@ def test_how_many_counts_the_first_plural_after_it():
     assert counted_unit("If you decorate it, how many recent calls does it remember?") == "call"
 
 
+def test_once_ending_its_clause_is_a_count():
+    """pydocs-fresh7 f7-tok-readline-calls: "calls readline once" was held by "It requires one
+    argument, readline", "once" being a stopword; the page says "a maximum of twice"."""
+    asked = "At most how many times does tokenize.detect_encoding call readline?"
+    text = "It will call readline a maximum of twice, and return the encoding used."
+    section = "Tokenizing Input › tokenize.detect_encoding(readline)"
+
+    def supports(claim: str, text: str = text) -> bool:
+        return supported_for(asked, claim, text, title="tokenize", section=section)
+
+    one = "It requires one argument, readline, in the same way as the tokenize() generator."
+    assert not supports("At most, tokenize.detect_encoding calls readline once.", one)
+    assert supports("At most, tokenize.detect_encoding calls readline twice.")
+    assert supports("tokenize.detect_encoding calls readline once.", "It calls readline once.")
+    from assistant.verify import facts
+
+    assert facts("Once the file is open, it reads everything at once.") == set()
+    # "how many times" does not name the time module a collection's titles name.
+    passage = _passage(text, title="tokenize", section=section)
+    rules = SupportRules(names=frozenset({"time", "token"}))
+    claim = "At most, tokenize.detect_encoding calls readline twice."
+    assert find_support(claim, [passage], {"a.txt": text}.get, rules, asked)
+
+
 def test_a_name_the_question_states_is_needed_where_the_claim_opens_with_it():
     """Nothing marks a single word opening a sentence as a name, but one the question asked
     about is: "India did not attend" is not held by a dateline under a dialogue's title."""
@@ -1925,6 +1949,29 @@ def test_a_negation_reaches_only_to_the_end_of_its_clause():
     asked = "What happens when unicodedata.lookup cannot find the name it is given?"
     claim = "unicodedata.lookup raises a KeyError."
     assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+
+
+def test_a_quote_under_another_entry_lends_no_words_to_the_entry_asked_about():
+    """pydocs-fresh7 f7-tok-no-encoding: "detect_encoding returns a str" was held by
+    untokenize's "it returns a str instead" beside detect_encoding's "If no encoding is
+    specified, then the default of 'utf-8' will be returned"."""
+    text = (
+        "tokenize.untokenize(iterable)\nConverts tokens back into Python source code. If there "
+        "is no encoding token in the input, it returns a str instead.\n"
+        "tokenize.detect_encoding(readline)\nThe detect_encoding() function is used to detect "
+        "the encoding. If no encoding is specified, then the default of 'utf-8' will be "
+        "returned."
+    )
+    cut = text.index("tokenize.detect_encoding")
+    untokenize = _passage(text[:cut], section="tokenize.untokenize(iterable)")
+    detect = _passage(text[cut:], section="tokenize.detect_encoding(readline)", start=cut)
+    asked = "What does detect_encoding return when the source specifies no encoding?"
+
+    def supports(claim: str) -> bool:
+        return bool(find_support(claim, [untokenize, detect], {"a.txt": text}.get, question=asked))
+
+    assert not supports("When the source specifies no encoding, detect_encoding returns a str.")
+    assert supports("When no encoding is specified, detect_encoding returns 'utf-8'.")
 
 
 def test_a_quote_under_an_entry_whose_parameter_the_question_names_is_still_anothers():
