@@ -221,10 +221,18 @@ class _Candidate:
         parts, heading = fact.split(), self.runs[1].split()
         if _in_order(parts, heading):
             return True
-        # Or its owner along the heading path and the rest in the sentence: "hmac" › "A new
-        # compare_digest() function has been added" names ``hmac.compare_digest``.
+        # Or its owner along the heading path and the rest a whole name written as code in
+        # the sentence: "hmac" › "A new compare_digest() function has been added" names
+        # ``hmac.compare_digest``; "functools" › "The lru_cache() decorator … caches values"
+        # names no ``functools.cache``.
+        called = set(_CALLED.findall(self.span.text))
+        written = {
+            tuple(tokenize(w))
+            for w in _IDENTIFIER.findall(self.span.text)
+            if "_" in w or w in called
+        }
         return any(
-            _in_order(parts[:k], heading) and f" {' '.join(parts[k:])} " in f" {self.runs[0]} "
+            _in_order(parts[:k], heading) and tuple(parts[k:]) in written
             for k in range(1, len(parts))
         )
 
@@ -326,13 +334,10 @@ def find_support(
     anchors = set(tokenize(question))
     if rules.unheard & _names_in(question):
         return []  # asked about a name no document uses ("crc64"): nothing answers it
+    counted = counted_unit(question, loose=True)
     # What a "how many" question counts is no name it states: "how many times" does not
     # name the time module.
-    stated = (
-        (facts(question) | (anchors & rules.names))
-        - rules.common
-        - {counted_unit(question, loose=True)}
-    )
+    stated = (facts(question) | (anchors & rules.names)) - rules.common - {counted}
     named = {f for f in stated if not f[0].isdigit()}
     # A name the question states is one wherever the claim puts it: "India did not attend"
     # opens with it, where nothing else marks a single word as a name.
@@ -552,7 +557,6 @@ def find_support(
         other = len(last) == 1 and last[0] in rules.names and last[0] not in anchors
         return not (modules and other and not quote.words & modules)
 
-    counted = counted_unit(question, loose=True)
     picks = bool(qualifiers_of(claim))  # the quotes' contexts are read only for such a claim
 
     def sound(quotes: list[_Candidate]) -> bool:
@@ -768,6 +772,9 @@ _SIGNATURE = re.compile(
     r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.(?P<name>[A-Za-z_]\w*)\s*(?:\(.*\))?$"
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_CALLED = re.compile(
+    r"(?<!\w)([A-Za-z_]\w*)\("
+)  # "open(" of "bz2.open()", not "cache(" of "lru_cache()"
 _CODE_WORD = re.compile(r"^(?=.*[a-z])(?:\w*\d|\w+_)\w*$")  # crc64, a2b_base64, dirs_exist_ok
 
 
@@ -1486,15 +1493,15 @@ def counted_unit(question: str, loose: bool = False) -> str:
     """What a "how many" question counts, or the unit a question asks a quantity in ("in
     nanoseconds"), stemmed; "" for any other question. "times", "ways", "kinds" and "types"
     only when ``loose``."""
-    found = _HOW_MANY.search(question)
-    if found:
+    unit = ""
+    if found := _HOW_MANY.search(question):
         # The first plural after "how many": "encodings" in "How many encodings come with
         # Python?", where the regex, finding no verb it knows, reaches "Python".
         words = question[found.start() : found.end(1)].split()[2:]
         unit = next((w for w in words if _PLURAL.fullmatch(w)), found[1])
     elif found := _IN_UNIT.search(question):
         unit = found[1]
-    if not found or (not loose and unit.lower() in _LOOSE_UNITS):
+    if not unit or (not loose and unit.lower() in _LOOSE_UNITS):
         return ""
     return (tokenize(unit) or [""])[-1]
 

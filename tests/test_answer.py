@@ -586,6 +586,17 @@ def test_a_code_name_may_have_its_owner_in_the_heading_and_its_member_in_the_sen
     assert not supports(
         "Since Python 3.3, hmac.compare_digest is available.", "Improved Modules › ssl"
     )
+    # The member is a whole name there (bench nm-functools-cache-author): "lru_cache()"
+    # names no functools.cache.
+    text = (
+        "The functools.lru_cache() decorator now accepts a typed keyword argument (so that it "
+        "caches values of different types in separate cache slots). (Contributed by Raymond "
+        "Hettinger in bpo-13227.)"
+    )
+    asked = "Who wrote the functools.cache decorator?"
+    claim = "The functools.cache decorator was written by Raymond Hettinger."
+    section = "Improved Modules › functools"
+    assert not supported_for(asked, claim, text, title="What's New In Python 3.3", section=section)
 
 
 def test_a_calls_argument_in_an_example_is_no_answer_about_its_default():
