@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, sentences_between, split_sentences
 from .prompts import Passage
@@ -225,15 +225,19 @@ class _Candidate:
         # the sentence: "hmac" › "A new compare_digest() function has been added" names
         # ``hmac.compare_digest``; "functools" › "The lru_cache() decorator … caches values"
         # names no ``functools.cache``.
+        return any(
+            _in_order(parts[:k], heading) and tuple(parts[k:]) in self.code_written
+            for k in range(1, len(parts))
+        )
+
+    @cached_property
+    def code_written(self) -> frozenset[tuple[str, ...]]:
+        """The sentence's names written as code (with an underscore, or called), tokenized."""
         called = set(_CALLED.findall(self.span.text))
-        written = {
+        return frozenset(
             tuple(tokenize(w))
             for w in _IDENTIFIER.findall(self.span.text)
             if "_" in w or w in called
-        }
-        return any(
-            _in_order(parts[:k], heading) and tuple(parts[k:]) in written
-            for k in range(1, len(parts))
         )
 
 
@@ -772,9 +776,8 @@ _SIGNATURE = re.compile(
     r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.(?P<name>[A-Za-z_]\w*)\s*(?:\(.*\))?$"
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-_CALLED = re.compile(
-    r"(?<!\w)([A-Za-z_]\w*)\("
-)  # "open(" of "bz2.open()", not "cache(" of "lru_cache()"
+# A name called: "open(" of "bz2.open()", not "cache(" of "lru_cache()".
+_CALLED = re.compile(r"(?<!\w)([A-Za-z_]\w*)\(")
 _CODE_WORD = re.compile(r"^(?=.*[a-z])(?:\w*\d|\w+_)\w*$")  # crc64, a2b_base64, dirs_exist_ok
 
 
