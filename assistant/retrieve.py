@@ -24,13 +24,13 @@ STOPWORDS = frozenset(
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
           "fifteen sixteen seventeen eighteen nineteen").split()  # fmt: skip
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
-             "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
-             "nineteenth twentieth").split()  # fmt: skip
+ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+            "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
+            "nineteenth twentieth").split()  # fmt: skip
 NUMBER_WORDS = {
     **{w: str(i) for i, w in enumerate(_UNITS)},
     **{w: str(20 + 10 * i) for i, w in enumerate(_TENS)},
-    **{w: str(i) for i, w in enumerate(_ORDINALS)},
+    **{w: str(i) for i, w in enumerate(ORDINALS)},
     "hundred": "100",
     "thousand": "1000",
     "million": "1000000",

@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, sentences_between, split_sentences
 from .prompts import Passage
 from .results import Citation
-from .retrieve import NUMBER_WORDS, SCIENTIFIC, normalize, tokenize
+from .retrieve import NUMBER_WORDS, ORDINALS, SCIENTIFIC, normalize, tokenize
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _REFUSAL = re.compile(
@@ -231,6 +231,16 @@ class _Candidate:
         )
 
     @cached_property
+    def values(self) -> frozenset[str]:
+        """The numbers the sentence and its heading give as values: digits or cardinal words,
+        a negative one as written ("-1"), and not an order ("First try to return its actual
+        length" gives no 1)."""
+        text = f"{self.heading} {self.span.text}"
+        signed = {_sign(n) for n in _SIGNED.findall(text)}
+        plain = tokenize(_ORDER_WORD.sub(" ", _SIGNED.sub(" ", text)))
+        return frozenset(signed | {t for t in plain if t[0].isdigit()})
+
+    @cached_property
     def code_written(self) -> frozenset[tuple[str, ...]]:
         """The sentence's names written as code (with an underscore, or called), tokenized."""
         called = set(_CALLED.findall(self.span.text))
@@ -239,6 +249,24 @@ class _Candidate:
             for w in _IDENTIFIER.findall(self.span.text)
             if "_" in w or w in called
         )
+
+
+# A negative number: not the second half of a range ("3-5", "2024–2029") nor an option.
+_SIGNED = re.compile(r"(?<![\w.)\]])[-−]\d+(?:\.\d+)?\b")
+_ORDER_WORD = re.compile(rf"\b(?:{'|'.join(ORDINALS)})\b", re.IGNORECASE)
+_ORDINAL_DIGITS = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.IGNORECASE)
+
+
+def _sign(number: str) -> str:
+    return "-" + normalize(number[1:])
+
+
+def _values(claim: str) -> tuple[set[str], set[str]]:
+    """The numbers ``claim`` writes in digits as values, not orders ("the 7th round"): those
+    without a sign, and the negative ones as written."""
+    signed = {_sign(n) for n in _SIGNED.findall(claim)}
+    plain = _numbers(_ORDINAL_DIGITS.sub(" ", _SIGNED.sub(" ", claim)))
+    return plain, signed
 
 
 def _in_order(parts: list[str], tokens: list[str]) -> bool:
@@ -354,21 +382,34 @@ def find_support(
     # A special method keeps its underscores: "__float__" is not held by "float".
     dunders = set(_DUNDER.findall(claim))
 
+    # A number the claim writes in digits is held as a value: "returns -1" not by "-1"'s
+    # digit nor by "First try to return its actual length".
+    plain, signed = _values(claim)
+
     def missing(quotes: list[_Candidate]) -> set[str]:
-        return {
-            d
-            for d in dunders
-            if not any(d in q.span.text or d in q.heading for q in quotes)
-            and not (d in question and any(d in text_of(q.passage.doc_id) for q in quotes))
-        } | {
-            f
-            for f in needed
-            if not any(q.holds(f, code=f in code_facts) for q in quotes)
-            and not (
-                f in asked
-                and any(f" {f} " in _document_run(text_of(q.passage.doc_id)) for q in quotes)
-            )
-        }
+        return (
+            {n for n in signed if not any(n in q.values for q in quotes)}
+            | {
+                f
+                for f in needed & plain
+                if not any(f in q.values for q in quotes) and f not in asked
+            }
+            | {
+                d
+                for d in dunders
+                if not any(d in q.span.text or d in q.heading for q in quotes)
+                and not (d in question and any(d in text_of(q.passage.doc_id) for q in quotes))
+            }
+            | {
+                f
+                for f in needed
+                if not any(q.holds(f, code=f in code_facts) for q in quotes)
+                and not (
+                    f in asked
+                    and any(f" {f} " in _document_run(text_of(q.passage.doc_id)) for q in quotes)
+                )
+            }
+        )
 
     echoed = words & anchors
     # The numbers the claim tells that the question did not: the answer.
@@ -762,7 +803,16 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
     # Its entry's own name counts as said ("shlex" of "shlex.join()"), not its parameters:
     # lookup's "If not found, KeyError is raised" is not what unicodedata.name raises, though
     # lookup takes a "name".
-    said |= {w.lower() for w in _IDENTIFIER.findall(quote.entry.split("(")[0])}
+    own = {w.lower() for w in _IDENTIFIER.findall(quote.entry.split("(")[0])}
+    # A special method's entry is its plain name's too: the operator page heads
+    # "operator.contains(a, b)" and "operator.__contains__(a, b)" with one description.
+    said |= own | {w.strip("_") for w in own}
+    # A parameter of its entry the question names as a plain word is one it speaks of: "in
+    # 'x' mode" of "tarfile.open(name=None, mode='r', …)", though TarInfo.mode is an entry.
+    parameters = re.search(r"\((.*)\)", quote.entry)
+    if parameters:
+        as_code = {w.lower() for name in code_in(question) for w in _IDENTIFIER.findall(name)}
+        said |= {w.lower() for w in _IDENTIFIER.findall(parameters[1])} - as_code
     # Nor does it speak of code the question names that its entry does not, entry of the page
     # or not: zlib.crc32's "a default value of 0 is used" is not where "crc64" starts.
     coded = {w for w in asked if _CODE_WORD.search(w)}
@@ -1602,10 +1652,12 @@ def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
     "__copy__()" answers "Which special method gives a class its own shallow copy?", and
     "BROWSER" "Which environment variable lists the browsers to try?"; and so do operators
     and symbols standing alone: "- and _" answer "What replaces + and / in the URL-safe
-    alphabet?"."""
+    alphabet?". Asked what is raised, "an error" or "an exception" restates the question."""
     if not question or _YES_NO.search(question):
         return True
     asked = set(tokenize(question)) | _RESTATING  # "both countries" restates "the two"
+    if "rais" in asked:
+        asked |= _RAISED
     written = _as_written(question)
     return any(set(tokenize(claim)) - asked or _as_written(claim) - written for claim in claims)
 
@@ -1628,6 +1680,8 @@ _RESTATING = frozenset(
      "specifi", "appropri", "usual")
 )  # fmt: skip
 
+
+_RAISED = frozenset(("error", "except"))  # stemmed: what any raise raises
 
 _COUNTS = {w for w in NUMBER_WORDS if w not in ("one", "zero")}  # "the latest one" is no count
 # A size or count may have no bound: "If maxsize is less than or equal to zero, the queue size

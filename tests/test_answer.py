@@ -1449,6 +1449,42 @@ def test_once_ending_its_clause_is_a_count():
     assert find_support(claim, [passage], {"a.txt": text}.get, rules, asked)
 
 
+def test_a_number_in_digits_is_held_as_a_value_not_an_order_nor_another_sign():
+    """pydocs-fresh7 f7-op-length-hint-default: "it falls back to returning -1" was held by
+    "First try to return its actual length, …", "first" and "-1" both giving a 1."""
+    asked = "What does operator.length_hint fall back to when it finds neither?"
+    section = "operator.length_hint(obj, default=0)"
+    text = (
+        "First try to return its actual length, then an estimate using "
+        "object.__length_hint__(), and finally return the default value."
+    )
+
+    def supports(claim: str, text: str = text) -> bool:
+        return supported_for(asked, claim, text, title="operator", section=section)
+
+    assert not supports("operator.length_hint finally returns -1.")
+    assert not supports("operator.length_hint finally returns 1.")
+    assert supports("operator.length_hint finally returns 0.", text + " It is 0 by default.")
+    negative = "Return an estimated length. Finally it returns -1."
+    assert supports("operator.length_hint finally returns -1.", negative)
+    assert not supports("operator.length_hint finally returns 1.", negative)
+    # An order stays an order, and a range is no negative number.
+    assert supported("It was the 7th round of the talks.", "It was the seventh round of talks.")
+    assert supported("The visit lasted from January 3-5.", "The visit lasted from January 3-5.")
+    assert supported("The visit lasted 3 days.", "It was a three-day visit.")
+
+
+def test_asked_what_is_raised_an_error_restates_the_question():
+    """pydocs-fresh7 f7-tar-exclusive-exists: "tarfile raises an error" for FileExistsError."""
+    from assistant.verify import adds_to_the_question
+
+    asked = "What does tarfile raise when an archive opened in 'x' mode already exists?"
+    assert not adds_to_the_question(asked, ["tarfile raises an error when it already exists."])
+    assert not adds_to_the_question(asked, ["It raises an exception when the archive exists."])
+    assert adds_to_the_question(asked, ["tarfile raises a FileExistsError if it exists."])
+    assert adds_to_the_question("What is the error called?", ["It is a parse error."])
+
+
 def test_a_name_the_question_states_is_needed_where_the_claim_opens_with_it():
     """Nothing marks a single word opening a sentence as a name, but one the question asked
     about is: "India did not attend" is not held by a dateline under a dialogue's title."""
@@ -1996,6 +2032,43 @@ def test_a_quote_under_an_entry_whose_parameter_the_question_names_is_still_anot
                        section="unicodedata.lookup(name)")  # fmt: skip
     asked = "With no name and no default, what does unicodedata.name raise?"
     claim = "unicodedata.name raises a KeyError when a character has no name."
+    assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+
+
+def test_a_parameter_of_the_quotes_entry_named_as_a_plain_word_is_its_own():
+    """pydocs-fresh7 f7-tar-exclusive-exists: "Raise a FileExistsError exception if it already
+    exists", under tarfile.open(…, mode='r', …), was under another entry than the one asked
+    about for "in 'x' mode", TarInfo.mode being an entry of the page."""
+    text = (
+        "tarfile.open(name=None, mode='r', fileobj=None)\n'x' or 'x:'\nCreate a tarfile "
+        "exclusively without compression. Raise a FileExistsError exception if it already "
+        "exists.\nTarInfo.mode\nPermission bits, as for os.chmod()."
+    )
+    passage = _passage(text[: text.index("TarInfo.mode")], title="tarfile",
+                       section="tarfile.open(name=None, mode='r', fileobj=None)")  # fmt: skip
+    asked = "What does tarfile raise when you create an archive in 'x' mode that already exists?"
+    claim = "tarfile raises a FileExistsError exception if the archive already exists."
+    assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+    asked = "What does TarInfo.mode raise when you create an archive that already exists?"
+    assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+
+
+def test_a_special_methods_entry_speaks_of_its_plain_name():
+    """pydocs-fresh7 f7-op-contains-operands: "Note the reversed operands." under
+    "operator.__contains__(a, b)" is what operator.contains does, the page giving both names
+    one description; it was under another entry than operator.contains."""
+    text = (
+        "operator.contains(a, b)\noperator.__contains__(a, b)\nReturn the outcome of the test "
+        "b in a. Note the reversed operands.\noperator.countOf(a, b)\nReturn the number of "
+        "occurrences of b in a."
+    )
+    passage = _passage(text[: text.index("operator.countOf")], title="operator",
+                       section="operator.__contains__(a, b)")  # fmt: skip
+    asked = "What is unusual about the order of the operands of operator.contains?"
+    claim = "The order of the operands of operator.contains is reversed."
+    assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+    asked = "What is unusual about the order of the operands of operator.countOf?"
+    claim = "The order of the operands of operator.countOf is reversed."
     assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
 
 
