@@ -2044,13 +2044,21 @@ def test_a_parameter_of_the_quotes_entry_named_as_a_plain_word_is_its_own():
         "exclusively without compression. Raise a FileExistsError exception if it already "
         "exists.\nTarInfo.mode\nPermission bits, as for os.chmod()."
     )
-    passage = _passage(text[: text.index("TarInfo.mode")], title="tarfile",
-                       section="tarfile.open(name=None, mode='r', fileobj=None)")  # fmt: skip
-    asked = "What does tarfile raise when you create an archive in 'x' mode that already exists?"
+    supports = _first_entry(text, "TarInfo.mode", "tarfile", "tarfile.open(name=None, mode='r')")
     claim = "tarfile raises a FileExistsError exception if the archive already exists."
-    assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
-    asked = "What does TarInfo.mode raise when you create an archive that already exists?"
-    assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+    assert supports("What does tarfile raise in 'x' mode when it already exists?", claim)
+    assert not supports("What does TarInfo.mode raise when it already exists?", claim)
+
+
+def _first_entry(text: str, next_entry: str, title: str, section: str):
+    """``supports(question, claim)`` against the page ``text`` up to ``next_entry``, read
+    under ``section``."""
+    passage = _passage(text[: text.index(next_entry)], title=title, section=section)
+
+    def supports(question: str, claim: str) -> bool:
+        return bool(find_support(claim, [passage], {"a.txt": text}.get, question=question))
+
+    return supports
 
 
 def test_a_special_methods_entry_speaks_of_its_plain_name():
@@ -2062,14 +2070,11 @@ def test_a_special_methods_entry_speaks_of_its_plain_name():
         "b in a. Note the reversed operands.\noperator.countOf(a, b)\nReturn the number of "
         "occurrences of b in a."
     )
-    passage = _passage(text[: text.index("operator.countOf")], title="operator",
-                       section="operator.__contains__(a, b)")  # fmt: skip
-    asked = "What is unusual about the order of the operands of operator.contains?"
-    claim = "The order of the operands of operator.contains is reversed."
-    assert find_support(claim, [passage], {"a.txt": text}.get, question=asked)
-    asked = "What is unusual about the order of the operands of operator.countOf?"
-    claim = "The order of the operands of operator.countOf is reversed."
-    assert not find_support(claim, [passage], {"a.txt": text}.get, question=asked)
+    supports = _first_entry(text, "operator.countOf", "operator", "operator.__contains__(a, b)")
+    asked = "What is unusual about the order of the operands of operator.{}?"
+    claim = "The order of the operands of operator.{} is reversed."
+    assert supports(asked.format("contains"), claim.format("contains"))
+    assert not supports(asked.format("countOf"), claim.format("countOf"))
 
 
 def test_a_value_another_call_returns_is_not_what_the_asked_call_returns():
