@@ -236,9 +236,8 @@ class _Candidate:
         a negative one as written ("-1"), and not an order ("First try to return its actual
         length" gives no 1)."""
         text = f"{self.heading} {self.span.text}"
-        signed = {_sign(n) for n in _SIGNED.findall(text)}
         plain = tokenize(_ORDER_WORD.sub(" ", _SIGNED.sub(" ", text)))
-        return frozenset(signed | {t for t in plain if t[0].isdigit()})
+        return frozenset(_negatives(text) | {t for t in plain if t[0].isdigit()})
 
     @cached_property
     def code_written(self) -> frozenset[tuple[str, ...]]:
@@ -257,16 +256,16 @@ _ORDER_WORD = re.compile(rf"\b(?:{'|'.join(ORDINALS)})\b", re.IGNORECASE)
 _ORDINAL_DIGITS = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.IGNORECASE)
 
 
-def _sign(number: str) -> str:
-    return "-" + normalize(number[1:])
+def _negatives(text: str) -> set[str]:
+    """The negative numbers ``text`` writes, normalised and signed: {"-1"}."""
+    return {"-" + normalize(n[1:]) for n in _SIGNED.findall(text)}
 
 
 def _values(claim: str) -> tuple[set[str], set[str]]:
     """The numbers ``claim`` writes in digits as values, not orders ("the 7th round"): those
     without a sign, and the negative ones as written."""
-    signed = {_sign(n) for n in _SIGNED.findall(claim)}
     plain = _numbers(_ORDINAL_DIGITS.sub(" ", _SIGNED.sub(" ", claim)))
-    return plain, signed
+    return plain, _negatives(claim)
 
 
 def _in_order(parts: list[str], tokens: list[str]) -> bool:
@@ -385,15 +384,11 @@ def find_support(
     # A number the claim writes in digits is held as a value: "returns -1" not by "-1"'s
     # digit nor by "First try to return its actual length".
     plain, signed = _values(claim)
+    as_values = signed | ((needed & plain) - asked)
 
     def missing(quotes: list[_Candidate]) -> set[str]:
         return (
-            {n for n in signed if not any(n in q.values for q in quotes)}
-            | {
-                f
-                for f in needed & plain
-                if not any(f in q.values for q in quotes) and f not in asked
-            }
+            {n for n in as_values if not any(n in q.values for q in quotes)}
             | {
                 d
                 for d in dunders
@@ -796,22 +791,21 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
     entry = _SIGNATURE.match(quote.entry)
     if not entry:
         return False
-    asked = {w.lower() for w in _IDENTIFIER.findall(question)}
+    asked, as_code = _identifiers_of(question)
     if entry["name"].lower() in asked:
         return False
     said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
-    # Its entry's own name counts as said ("shlex" of "shlex.join()"), not its parameters:
-    # lookup's "If not found, KeyError is raised" is not what unicodedata.name raises, though
-    # lookup takes a "name".
+    # Its entry's own name counts as said ("shlex" of "shlex.join()"), not a parameter the
+    # question writes as code: lookup's "If not found, KeyError is raised" is not what
+    # unicodedata.name raises, though lookup takes a "name".
     own = {w.lower() for w in _IDENTIFIER.findall(quote.entry.split("(")[0])}
     # A special method's entry is its plain name's too: the operator page heads
     # "operator.contains(a, b)" and "operator.__contains__(a, b)" with one description.
     said |= own | {w.strip("_") for w in own}
     # A parameter of its entry the question names as a plain word is one it speaks of: "in
     # 'x' mode" of "tarfile.open(name=None, mode='r', …)", though TarInfo.mode is an entry.
-    parameters = re.search(r"\((.*)\)", quote.entry)
+    parameters = _PARAMETERS.search(quote.entry)
     if parameters:
-        as_code = {w.lower() for name in code_in(question) for w in _IDENTIFIER.findall(name)}
         said |= {w.lower() for w in _IDENTIFIER.findall(parameters[1])} - as_code
     # Nor does it speak of code the question names that its entry does not, entry of the page
     # or not: zlib.crc32's "a default value of 0 is used" is not where "crc64" starts.
@@ -826,6 +820,18 @@ _SIGNATURE = re.compile(
     r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.(?P<name>[A-Za-z_]\w*)\s*(?:\(.*\))?$"
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_PARAMETERS = re.compile(r"\((.*)\)")  # inside a signature's parentheses
+
+
+@lru_cache(maxsize=64)
+def _identifiers_of(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The question's identifiers, lowercased: all of them, and those of the code it names."""
+    return (
+        frozenset(w.lower() for w in _IDENTIFIER.findall(question)),
+        frozenset(w.lower() for name in code_in(question) for w in _IDENTIFIER.findall(name)),
+    )
+
+
 # A name called: "open(" of "bz2.open()", not "cache(" of "lru_cache()".
 _CALLED = re.compile(r"(?<!\w)([A-Za-z_]\w*)\(")
 _CODE_WORD = re.compile(r"^(?=.*[a-z])(?:\w*\d|\w+_)\w*$")  # crc64, a2b_base64, dirs_exist_ok
@@ -870,7 +876,7 @@ VERSION_NOTE = re.compile(r"(?:New|Added|Changed) in version \d|Deprecated since
 @lru_cache(maxsize=256)
 def _parameters_of(entry: str) -> frozenset[str]:
     """The parameter tokens of a signature heading: the words inside its parentheses."""
-    signature = re.search(r"\((.*)\)", entry)
+    signature = _PARAMETERS.search(entry)
     return frozenset(tokenize(signature[1])) if signature else frozenset()
 
 
