@@ -125,12 +125,6 @@ class Generation:
         # Verified now, not at the end: a refusal, or an answer the passages do not hold as
         # written, gets a second look.
         answer = self.finish(raw) if r.second_look else None
-        if answer and answer.refused and r.fixed and is_refusal(raw, r.question):
-            looked = yield from self._look_again(messages, raw)
-            if looked and not self._cancelled.is_set():
-                raw, more, _ = looked
-                usage = usage + more
-                answer = self.finish(raw)
         if answer and answer.refused and not self._cancelled.is_set():
             # Each try answers from one sentence. A refusal after all keeps what the model
             # said from the sentence it pointed at (or its draft): the fallback's is a guess.
@@ -167,21 +161,6 @@ class Generation:
             sum(r.timings.values()), usage.prompt_tokens + usage.cached_tokens,
             usage.cached_tokens, usage.completion_tokens, self.answer.refused,
         )  # fmt: skip
-
-    def _look_again(self, messages: list[ChatMessage], refusal: str):
-        """Over the whole collection: ask once more in the same conversation (a cached
-        prefix), with the best-ranked chunk repeated beside the question, where it reads best.
-        Returns (text, usage, None), or None when there is no chunk to show."""
-        best = self._best_passage()
-        if not best:
-            return None
-        again = fill(load_prompt("second-look"), number=best[0], text=best[1]).strip()
-        messages = messages + [
-            ChatMessage(role=MessageRole.ASSISTANT, content=refusal),
-            ChatMessage(role=MessageRole.USER, content=again),
-        ]
-        raw, last = yield from self._stream(messages, time.perf_counter())
-        return raw, usage_from(getattr(last, "raw", None)), None
 
     def _point_and_phrase(self):
         """After a refusal: the model points at the sentence that answers (a label), then
@@ -387,31 +366,9 @@ class Generation:
         finally:
             getattr(stream, "close", lambda: None)()  # stops the engine's generation
 
-    def _ranked_passages(self, k: int) -> list[Passage]:
-        """The passages holding the ``k`` best-ranked chunks, best first."""
-        r = self.request
-        found: list[Passage] = []
-        for hit in r.retrieved[:k]:
-            start = int(hit.node.metadata.get("start", 0))
-            for p in r.passages:
-                if p.doc_id == hit.node.metadata.get("doc_id") and any(
-                    lo <= start < hi for lo, hi in p.spans
-                ):
-                    if p not in found:
-                        found.append(p)
-                    break
-        return found
-
-    def _best_passage(self) -> tuple[int, str] | None:
-        """The number the model knows the best-ranked chunk by, and the chunk's text."""
-        best = self._ranked_passages(1)
-        if not best:
-            return None
-        return best[0].number, self.request.retrieved[0].node.get_content().strip()
-
     def _stream(self, messages, began: float):
         """Yield the model's text as it comes, except while it may still be the refusal
-        (that one is kept back: a second look may follow); return (text, last response)."""
+        (that one is kept back: pointing at a sentence may follow); return (text, last response)."""
         r = self.request
         refusal = load_prompt("refusal").strip()
         raw, sent, last = "", 0, None

@@ -204,12 +204,10 @@ class Settings(BaseSettings):
     second_look: bool = Field(
         True,
         description="When the model refuses, or answers what the sources do not hold, look "
-        "again: over the whole collection a refusal is first asked once more with the "
-        "best-ranked passage beside the question; then the model points at the sentence that "
-        "answers (among the retrieved passages and point_extra_chunks more, or every "
-        "sentence of the whole collection) and answers from it and the sentence "
-        "before (verified against those two alone). Costs one to three more generations on "
-        "such questions.",
+        "again: the model points at the sentence that answers (among the retrieved passages "
+        "and point_extra_chunks more, or every sentence of the whole collection) and answers "
+        "from it and the sentence before (verified against those two alone). Costs one to "
+        "three more generations on such questions.",
     )
     save_conversations: bool = Field(
         True,

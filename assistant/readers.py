@@ -135,6 +135,23 @@ _CONTENT_ID = re.compile(
     re.IGNORECASE,
 )
 _BLOCKS = {"head", "p", "list", "item", "table", "row", "quote", "div", "figure"}
+# A paragraph that is nothing but links to code (a table cell "os.makedirs()", the term
+# "auto" that heads its description in a summary) reads to trafilatura as navigation by its
+# link density, and it drops the paragraph, so the description below loses its subject. Such
+# links lose their <a> first. Only whole paragraphs of them: unlinking code in longer ones
+# changed trafilatura's choices elsewhere and lost whole entries (measured on the Python docs).
+_PARAGRAPH = re.compile(r"<p\b[^>]*>.*?</p>", re.IGNORECASE | re.DOTALL)
+_LINKED_CODE = re.compile(
+    r"<a\b[^>]*>\s*(<code\b[^>]*>(?:(?!</?a\b).)*?</code>)\s*</a>", re.IGNORECASE | re.DOTALL
+)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _unlink_code_only(paragraph: re.Match) -> str:
+    text = paragraph[0]
+    if _TAG.sub("", _LINKED_CODE.sub("", text)).strip(" \t\r\n,.;:()"):
+        return text  # words besides the links: trafilatura reads it as it is
+    return _LINKED_CODE.sub(r"\1", text)
 
 
 def read_html(raw: str) -> Extracted:
@@ -144,6 +161,7 @@ def read_html(raw: str) -> Extracted:
 
     raw = _PRE.sub(lambda m: m[1] + m[2].replace("\n", _CODE_NEWLINE) + m[3], raw)
     raw = _CONTENT_ID.sub(r"\1", raw)
+    raw = _PARAGRAPH.sub(_unlink_code_only, raw)
     found = trafilatura.bare_extraction(
         raw,
         include_formatting=True,

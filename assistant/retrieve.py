@@ -13,7 +13,11 @@ from llama_index.core.schema import NodeWithScore, TextNode
 # Scientific notation first: "1e-09" is one number, not a dropped 1 and a 09.
 SCIENTIFIC = r"\d+(?:\.\d+)?e[-+]?\d+\b"
 _SCIENTIFIC = re.compile(SCIENTIFIC, re.IGNORECASE)
-_TOKEN = re.compile(SCIENTIFIC + r"|\d+(?:[.,:]\d+)*(?:st|nd|rd|th)?\b|[a-z][a-z0-9]*")
+# A literal with a radix ("0o666", "0x1f") is one number, not a dropped 0 and a word.
+RADIX = r"0[xob][0-9a-f]+\b"
+_TOKEN = re.compile(
+    SCIENTIFIC + "|" + RADIX + r"|\d+(?:[.,:]\d+)*(?:st|nd|rd|th)?\b|[a-z][a-z0-9]*"
+)
 STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have he her his how i in into is it its "
     "of on or over she so than that the their them there these they this to was were what when "

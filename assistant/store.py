@@ -32,8 +32,9 @@ CATALOG = "catalog.sqlite3"
 MANIFEST = "manifest.json"  # the catalog's predecessor, migrated on first open
 CHROMA_DIR = "chroma"
 # 2: chunks carry their section path; 3: pages, author, trafilatura's HTML text; 4: SQLite;
-# 5: headings, for each sentence's section path.
-_FORMAT = 5
+# 5: headings, for each sentence's section path; 6: HTML paragraphs that only link to code
+# (table cells, the terms of summaries) are read, no longer dropped as navigation.
+_FORMAT = 6
 _MANIFEST_FORMAT = 3  # the last format of manifest.json, the one that can be migrated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

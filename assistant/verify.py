@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from .ingest import MONTHS, WEEKDAYS, Span, sentence_before, sentences_between, split_sentences
 from .prompts import Passage
 from .results import Citation
-from .retrieve import NUMBER_WORDS, ORDINALS, SCIENTIFIC, normalize, tokenize
+from .retrieve import NUMBER_WORDS, ORDINALS, RADIX, SCIENTIFIC, normalize, tokenize
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _REFUSAL = re.compile(
@@ -33,7 +33,7 @@ _REFUSAL = re.compile(
 # Numbers (with their digits as written) and names: capitalised words inside a sentence and
 # code identifiers (``lru_cache``, ``os.path``, ``len()``).
 _NUMBER = re.compile(  # not the 3 of python3; "1e-09" whole
-    rf"(?<![A-Za-z_\d.])(?:{SCIENTIFIC}|\d+(?:[.,:]\d+)*)", re.IGNORECASE
+    rf"(?<![A-Za-z_\d.])(?:{SCIENTIFIC}|{RADIX}|\d+(?:[.,:]\d+)*)", re.IGNORECASE
 )
 _CODE = re.compile(r"[._]|\(\)")  # which of the names below are code
 _KEYWORD_ARGUMENT = re.compile(r"(?<![\w.=])[A-Za-z_]\w*=[\w.'\"-]+")
@@ -236,8 +236,10 @@ class _Candidate:
         a negative one as written ("-1"), and not an order ("First try to return its actual
         length" gives no 1)."""
         text = f"{self.heading} {self.span.text}"
-        plain = tokenize(_ORDER_WORD.sub(" ", _SIGNED.sub(" ", text)))
-        return frozenset(_negatives(text) | {t for t in plain if t[0].isdigit()})
+        unsigned = _ORDER_WORD.sub(" ", _SIGNED.sub(" ", text))
+        # As the claim's are read (_values): the 0 of "mode=0o666" is one, though no token.
+        plain = {t for t in tokenize(unsigned) if t[0].isdigit()} | _numbers(unsigned)
+        return frozenset(_negatives(text) | plain)
 
     @cached_property
     def code_written(self) -> frozenset[tuple[str, ...]]:
@@ -451,6 +453,12 @@ def find_support(
             # "It was deprecated since Python 3.4" is not when anything was added.
             retired = {n for m in _RETIRED.finditer(quote.span.text) for n in _numbers(m[1])}
             if answered & retired:
+                return False
+        if dated_by_title and _RETIRED_WORDS.search(question):
+            # Nor is a note of when it came or changed when it was deprecated or removed:
+            # "New in version 3.7." under gc.get_freeze_count() says nothing of deprecation.
+            said_retired = {n for m in _RETIRED.finditer(quote.span.text) for n in _numbers(m[1])}
+            if VERSION_NOTE.match(quote.span.text) and answered - said_retired:
                 return False
         if dated_by_title and _parameters_only_headed(quote, subject - code_words):
             # Unless the note says the rest of what was asked: "Changed in version 3.4: Added
@@ -792,8 +800,8 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
     if not entry:
         return False
     asked, as_code = _identifiers_of(question)
-    if entry["name"].lower() in asked:
-        return False
+    if entry["name"].lower() in asked | _joined_pairs(question):
+        return False  # named, or named in words: "an empty line" of Cmd.emptyline()
     said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
     # Its entry's own name counts as said ("shlex" of "shlex.join()"), not a parameter the
     # question writes as code: lookup's "If not found, KeyError is raised" is not what
@@ -810,8 +818,18 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
     # Nor does it speak of code the question names that its entry does not, entry of the page
     # or not: zlib.crc32's "a default value of 0 is used" is not where "crc64" starts.
     coded = {w for w in asked if _CODE_WORD.search(w)}
-    named = asked & _entry_names(text)
+    # "by default" asks for a default; only written as code does it name Cmd.default().
+    named = (asked - (_ASKING_WORDS - as_code)) & _entry_names(text)
     return bool((named | coded) - said)
+
+
+_ASKING_WORDS = frozenset(("default", "defaults"))
+
+
+def _joined_pairs(question: str) -> frozenset[str]:
+    """Each two words of the question written as one, lowercased: "emptyline", "rawinput"."""
+    words = [w.lower() for w in _IDENTIFIER.findall(question)]
+    return frozenset(a + b for a, b in zip(words, words[1:], strict=False))
 
 
 # A reference entry's heading line: "class reprlib.Repr", "statistics.fmean(data)", "Repr.maxlevel".
@@ -1028,7 +1046,7 @@ def _subject_before(words: list[str], i: int) -> set[str]:
 
 
 def _is_name(word: str) -> bool:
-    return word[0].isupper() and word not in _CAPITALISED_FUNCTION_WORDS
+    return word[:1].isupper() and word not in _CAPITALISED_FUNCTION_WORDS
 
 
 def _subject_verbs(claim: str) -> list[tuple[set[str], str]]:
@@ -1510,8 +1528,11 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     counted = counted_unit(question)
     if counted and not counts_the_unit(counted, claims):
         return False
-    if not _ASKS_NUMBER.search(question):
+    kind = _ASKS_NUMBER.search(question)
+    if not kind:
         return True
+    if kind["kind"].lower().endswith("number") and _NAMES_A_COUNT.search(text):
+        return True  # "What number does gc.collect() hand back?" "The number of objects found."
     words = {w for claim in claims for w in re.findall(r"[a-z]+", claim.lower())}
     # Not a number the question states ("… in 2025?"), nor, for an amount or count, the
     # years a name carries ("How much will the URAAN Pakistan plan cost?" is not answered by
@@ -1521,6 +1542,7 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     return bool(_numbers(text) - _numbers(question)) or bool(words & (_COUNTS | _UNBOUNDED))
 
 
+_NAMES_A_COUNT = re.compile(r"\bthe (?:number|count|total) of\b", re.IGNORECASE)
 _ASKS_AMOUNT = re.compile(_OPENS + r"how (?:much|many)\b", re.IGNORECASE)
 _YEARS = re.compile(r"\b(?:1[89]|20)\d\d\s*(?:[–-]|to)\s*(?:1[89]|20)?\d\d\b")
 
@@ -1665,7 +1687,13 @@ def adds_to_the_question(question: str, claims: Sequence[str]) -> bool:
     if "rais" in asked:
         asked |= _RAISED
     written = _as_written(question)
-    return any(set(tokenize(claim)) - asked or _as_written(claim) - written for claim in claims)
+    # A value the question has only as an order answers it: "the value 1" answers "what value
+    # does the first member get?", where tokenize reads "first" as 1.
+    values = _values(question)[0]
+    return any(
+        set(tokenize(claim)) - asked or _as_written(claim) - written or _values(claim)[0] - values
+        for claim in claims
+    )
 
 
 def _as_written(text: str) -> set[str]:

@@ -231,3 +231,27 @@ def test_markdown_headings_give_chunks_their_section_path(tmp_path: Path):
     assert doc.title == "Guide" and "#" not in doc.text
     sections = [c.section for c in chunk_document(doc, 100)]
     assert sections == ["", "Install", "Install › Options"]
+
+
+def test_html_keeps_a_paragraph_that_is_only_a_link_to_code(tmp_path: Path):
+    # Sphinx's summaries and tables: the term that heads a description, or a table cell, is a
+    # paragraph holding one cross-reference; by its link density it reads as navigation.
+    link = '<a class="reference internal" href="#enum.{0}"><code class="xref">{0}</code></a>'
+    page = f"""<html><head><title>enum — Enumerations</title></head><body>
+<div class="body" role="main"><h1>enum — Enumerations</h1>
+<p>This module defines the enumeration classes that the sections below describe in detail.</p>
+<p>{link.format("auto")}</p>
+<blockquote><div><p>Instances are replaced with an appropriate value for Enum members.</p>
+</div></blockquote>
+<p>{link.format("unique")}</p>
+<blockquote><div><p>Enum class decorator that ensures only one name is bound to any one
+value.</p></div></blockquote>
+<p>See {link.format("Flag")} for the flags, which the next section lists with examples.</p>
+<table><tr><td><p>{link.format("os.makedirs()")}</p></td><td><p>{link.format("Path.mkdir()")}</p>
+</td></tr></table></div></body></html>"""
+    (tmp_path / "enum.html").write_text(page)
+    text = read_document(tmp_path / "enum.html", tmp_path).text
+    assert "auto\n\nInstances are replaced" in text
+    assert "unique\n\nEnum class decorator" in text
+    assert "os.makedirs() | Path.mkdir()" in text
+    assert "See Flag for the flags" in text
