@@ -454,12 +454,15 @@ def find_support(
             retired = {n for m in _RETIRED.finditer(quote.span.text) for n in _numbers(m[1])}
             if answered & retired:
                 return False
-        if dated_by_title and _RETIRED_WORDS.search(question):
-            # Nor is a note of when it came or changed when it was deprecated or removed:
-            # "New in version 3.7." under gc.get_freeze_count() says nothing of deprecation.
-            said_retired = {n for m in _RETIRED.finditer(quote.span.text) for n in _numbers(m[1])}
-            if VERSION_NOTE.match(quote.span.text) and answered - said_retired:
-                return False
+        if (
+            dated_by_title
+            and _RETIRED_WORDS.search(question)
+            and not _RETIRED_WORDS.search(f"{quote.heading} {quote.span.text}")
+        ):
+            # Nor does a note or a What's New line of when it came or changed tell when it was
+            # deprecated or removed: "New in version 3.7." under gc.get_freeze_count(), or
+            # What's New 3.7's "Additionally, gc.get_freeze_count() can be used …".
+            return False
         if dated_by_title and _parameters_only_headed(quote, subject - code_words):
             # Unless the note says the rest of what was asked: "Changed in version 3.4: Added
             # the POSIX permission check." under "class netrc.netrc([file])" answers since when
@@ -795,11 +798,14 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
     """True when ``quote``, a sentence of the document ``text``, sits under a reference entry
     ("Repr.fillvalue") the question does not name, and the question names another entry of the
     page ("maxlevel", of "Repr.maxlevel"), or code its entry does not ("crc64"), that the
-    quote's sentence does not."""
+    quote's sentence does not; or when it speaks of another parameter of its entry than the
+    question (``_conditioned_on_another_parameter``)."""
+    asked, as_code = _identifiers_of(question)
+    if _conditioned_on_another_parameter(quote, asked):
+        return True
     entry = _SIGNATURE.match(quote.entry)
     if not entry:
         return False
-    asked, as_code = _identifiers_of(question)
     if entry["name"].lower() in asked | _joined_pairs(question):
         return False  # named, or named in words: "an empty line" of Cmd.emptyline()
     said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
@@ -824,6 +830,27 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
 
 
 _ASKING_WORDS = frozenset(("default", "defaults"))
+
+
+def _conditioned_on_another_parameter(quote: _Candidate, asked: frozenset[str]) -> bool:
+    """True when ``quote`` opens on a condition on a parameter of its entry that the question
+    does not name, and the question names another parameter of the entry that the quote does
+    not: "If exist_ok is false (the default), FileExistsError is raised …" does not say what
+    Path.mkdir(mode=0o777, parents=False, exist_ok=False) raises for a missing parent."""
+    condition = _CONDITION.match(quote.span.text)
+    parameters = _PARAMETERS.search(quote.entry)
+    if not condition or not parameters:
+        return False
+    names = {n.lower() for n in _PARAMETER_NAME.findall(parameters[1])}
+    on = condition[1].lower()
+    if on not in names or on in asked:
+        return False
+    said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
+    return bool(names & asked - said)
+
+
+_CONDITION = re.compile(r"(?:If|When|Unless)\s+([A-Za-z_]\w*)\s+(?:is|are)\b")
+_PARAMETER_NAME = re.compile(r"(?:^|[,\[(])\s*\*{0,2}([A-Za-z_]\w*)")
 
 
 def _joined_pairs(question: str) -> frozenset[str]:

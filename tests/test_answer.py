@@ -1642,6 +1642,35 @@ def test_a_note_of_when_an_entry_came_is_not_when_it_was_deprecated():
     asked = "Since which version has Path.link_to been deprecated?"
     assert held(link, asked, "Path.link_to has been deprecated since version 3.10.")
     assert not held(link, asked, "Path.link_to has been deprecated since version 3.8.")
+    # Nor a What's New line dated by its page's title.
+    news = "Additionally, gc.get_freeze_count() can be used to obtain the number of frozen objects."
+    title, section = "What’s New In Python 3.7", "Improved Modules › gc"
+    asked = f"In which version was {freeze} deprecated?"
+    for claim, held_by_it in ((f"{freeze} was deprecated in version 3.7.", False),
+                              (f"{freeze} was added in version 3.7.", True)):  # fmt: skip
+        passage = _passage(news, title=title, section=section)
+        question = asked if not held_by_it else f"In which version was {freeze} added?"
+        found = find_support(claim, [passage], {"a.txt": news}.get, question=question)
+        assert bool(found) is held_by_it, claim
+
+
+def test_a_sentence_on_another_parameter_of_the_entry_does_not_answer_for_this_one():
+    """pydocs-fresh8 f8-pl-mkdir-no-parents: "FileExistsError" (exist_ok's) had answered
+    what Path.mkdir raises for a missing parent (parents', FileNotFoundError)."""
+    entry = "Path.mkdir(mode=0o777, parents=False, exist_ok=False)"
+    text = (
+        "Create a new directory at this given path. If parents is false (the default), a "
+        "missing parent raises FileNotFoundError. If exist_ok is false (the default), "
+        "FileExistsError is raised if the target directory already exists."
+    )
+    asked = (
+        "What does Path.mkdir raise when a parent is missing and parents is left at its default?"
+    )
+    claim = "When a parent is missing and parents is left at its default, Path.mkdir raises {}."
+    assert supported_for(asked, claim.format("FileNotFoundError"), text, section=entry)
+    assert not supported_for(asked, claim.format("FileExistsError"), text, section=entry)
+    exists = "What does Path.mkdir raise if the directory already exists?"
+    assert supported_for(exists, "Path.mkdir raises FileExistsError.", text, section=entry)
 
 
 def test_a_who_question_is_not_answered_with_a_place_alone():
