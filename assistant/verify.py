@@ -237,7 +237,7 @@ class _Candidate:
         length" gives no 1)."""
         text = f"{self.heading} {self.span.text}"
         unsigned = _ORDER_WORD.sub(" ", _SIGNED.sub(" ", text))
-        # As the claim's are read (_values): the 0 of "mode=0o666" is one, though no token.
+        # Also as the claim's are read (_values): "10x" gives a 10 that no token is.
         plain = {t for t in tokenize(unsigned) if t[0].isdigit()} | _numbers(unsigned)
         return frozenset(_negatives(text) | plain)
 
