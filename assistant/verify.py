@@ -242,6 +242,11 @@ class _Candidate:
         return frozenset(_negatives(text) | plain)
 
     @cached_property
+    def identifiers(self) -> frozenset[str]:
+        """The sentence's identifiers, lowercased ("if", "exist_ok", "fileexistserror")."""
+        return frozenset(w.lower() for w in _IDENTIFIER.findall(self.span.text))
+
+    @cached_property
     def code_written(self) -> frozenset[tuple[str, ...]]:
         """The sentence's names written as code (with an underscore, or called), tokenized."""
         called = set(_CALLED.findall(self.span.text))
@@ -808,7 +813,7 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
         return False
     if entry["name"].lower() in asked | _joined_pairs(question):
         return False  # named, or named in words: "an empty line" of Cmd.emptyline()
-    said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
+    said = set(quote.identifiers)
     # Its entry's own name counts as said ("shlex" of "shlex.join()"), not a parameter the
     # question writes as code: lookup's "If not found, KeyError is raised" is not what
     # unicodedata.name raises, though lookup takes a "name".
@@ -845,14 +850,14 @@ def _conditioned_on_another_parameter(quote: _Candidate, asked: frozenset[str]) 
     on = condition[1].lower()
     if on not in names or on in asked:
         return False
-    said = {w.lower() for w in _IDENTIFIER.findall(quote.span.text)}
-    return bool(names & asked - said)
+    return bool(names & asked - quote.identifiers)
 
 
 _CONDITION = re.compile(r"(?:If|When|Unless)\s+([A-Za-z_]\w*)\s+(?:is|are)\b")
 _PARAMETER_NAME = re.compile(r"(?:^|[,\[(])\s*\*{0,2}([A-Za-z_]\w*)")
 
 
+@lru_cache(maxsize=64)
 def _joined_pairs(question: str) -> frozenset[str]:
     """Each two words of the question written as one, lowercased: "emptyline", "rawinput"."""
     words = [w.lower() for w in _IDENTIFIER.findall(question)]
