@@ -426,7 +426,8 @@ def support_scores(path: Path, rules=None) -> dict:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     outcomes = []
     for row in rows:
-        metadata = {"doc_id": "q", "start": 0, "title": row.get("heading", "")}
+        title, _, section = row.get("heading", "").partition(" › ")
+        metadata = {"doc_id": "q", "start": 0, "title": title, "section": section}
         passage = Passage(1, TextNode(id_="q", text=row["quote"], metadata=metadata))
         text_of = {"q": row["quote"]}.get
         said = bool(find_support(row["claim"], [passage], text_of, rules, row.get("question", "")))

@@ -347,6 +347,24 @@ def _without_declaration(line: str) -> str:
     return _DECLARES.sub("", line) if is_signature(line) else line
 
 
+# The embedder's cosine at which a quote sharing no word with a question still speaks of what
+# it asks: "Who is the CEO of Netflix?" and "Reed Hastings, the company's chief executive,
+# said …" 0.42; "Which maritime dispute did Pakistan back China's position on?" and the
+# sentence on a ceasefire in Gaza 0.20, "By what means does China want the Kashmir question
+# settled?" and the same sentence 0.27.
+_ON_THE_SUBJECT = 0.35
+
+
+def _akin(words: set[str], others: set[str]) -> bool:
+    """Whether a word of ``words`` is one of ``others`` or, four letters at least, begins
+    another: a field "Editor:" says who "edited" ("editor", "edit" stemmed)."""
+    return bool(words & others) or any(
+        min(len(w), len(o)) >= 4 and (w.startswith(o) or o.startswith(w))
+        for w in words
+        for o in others
+    )
+
+
 def find_support(
     claim: str,
     passages: list[Passage],
@@ -445,10 +463,13 @@ def find_support(
         text = text_of(quote.passage.doc_id)
         said = set(quote.runs[0].split())  # the words of the quote's own sentence
         if not any(quote.holds(f) for f in answered):
-            # Any other quote speaks of its own entry too: GetPassWarning's "A UserWarning
-            # subclass" is not what getpass.getuser raises, nor untokenize's "If there is no
-            # encoding token in the input, it returns a str instead" what detect_encoding
-            # returns.
+            # One telling a name the question did not speaks of what was asked (see
+            # on_the_subject), and any other quote speaks of its own entry too: GetPassWarning's
+            # "A UserWarning subclass" is not what getpass.getuser raises, nor untokenize's "If
+            # there is no encoding token in the input, it returns a str instead" what
+            # detect_encoding returns.
+            if any(quote.holds(f) for f in told_names) and not on_the_subject(quote, text):
+                return False
             return not _under_another_entry(quote, question, text)
         if _REFERENCE.search(quote.span.text) and not words & set(tokenize(_PUBLISHING)):
             return False
@@ -516,10 +537,37 @@ def find_support(
             for name in named
         )
 
+    def on_the_subject(quote: _Candidate, text: str) -> bool:
+        """A quote telling a name the question did not speaks of what the question asks
+        about: its sentence, the one before it in its paragraph, or a heading under its
+        document's title shares a word of the question, or it is close in meaning to the
+        question. "Pakistan backed China's position on the Gaza dispute" (asked which maritime
+        dispute) is not held by the article's sentence on a ceasefire in Gaza: only its title
+        says "Pakistan" and "China", and every sentence of the article is under that title.
+        Sharing no word, the meaning tells (without the embedder, nothing does): "Reed
+        Hastings, the company's chief executive, said …" answers "Who is the CEO of
+        Netflix?"."""
+        asked_of = subject - rules.common
+        if not asked_of:
+            return True
+        title = set(tokenize(quote.passage.node.metadata.get("title", "")))
+        near = set(quote.runs[0].split()) | (set(quote.runs[1].split()) - title)
+        before = sentence_before(text, quote.span.start)
+        if before and "\n\n" not in text[before.end : quote.span.start]:
+            near |= set(tokenize(before.text))
+        else:
+            before = None
+        if _akin(near, asked_of):
+            return True
+        passage = f"{before.text} {quote.span.text}" if before else quote.span.text
+        close = rules.similarity
+        return close is not None and close(question, [passage])[0] >= _ON_THE_SUBJECT
+
     # The numbers and names the claim tells that the question did not ("Beijing will host…":
     # a name that opens the claim too).
     opening = " ".join(w for w in _WORD.findall(claim)[:1] if _is_name(w))
     told = (needed | set(tokenize(opening))) - stated - anchors
+    told_names = {f for f in told if not f[0].isdigit()}
     own_words = words - anchors - {w for f in told for w in f.split()}
 
     def together(quotes: list[_Candidate]) -> bool:

@@ -44,9 +44,14 @@ def supported(claim: str, text: str, **kwargs) -> bool:
     return bool(find_support(claim, [_passage(text)], {"a.txt": text}.get, rules))
 
 
-def supported_for(question: str, claim: str, text: str, title: str = "", section: str = "") -> bool:
+def supported_for(
+    question: str, claim: str, text: str, title: str = "", section: str = "", cosine=None
+) -> bool:
+    """Whether ``claim`` is held by ``text`` for ``question``; ``cosine``, when given, is the
+    embedder's closeness of any two texts."""
     passage = _passage(text, title=title, section=section)
-    return bool(find_support(claim, [passage], {"a.txt": text}.get, question=question))
+    rules = SupportRules(similarity=cosine and (lambda query, texts: [cosine] * len(texts)))
+    return bool(find_support(claim, [passage], {"a.txt": text}.get, rules, question=question))
 
 
 def test_support_needs_the_claims_words_and_every_number():
@@ -140,7 +145,8 @@ def test_a_claim_held_mostly_by_the_title_over_an_unrelated_sentence_is_unsuppor
     question = "What will stay at the heart of the relationship between the two countries?"
 
     def held(claim: str, text: str) -> bool:
-        return supported_for(question, claim, text, title=title)
+        # The embedder puts the question and the backbone sentence at 0.58, sharing no word.
+        return supported_for(question, claim, text, title=title, cosine=0.58)
 
     claim = (
         "The relationship between Pakistan and China will remain centered on strategic "
@@ -2409,3 +2415,36 @@ def test_a_phrased_answer_may_be_held_by_a_chunk_ranked_below_the_budget(make_as
     draft, pointing, phrasing = bot.llm.prompts[:3]
     assert "twelve dollars" not in draft[0].content and "Musicians" in phrasing[-1].content
     assert not answer.refused and "twelve dollars" in answer.text, answer.unsupported
+
+
+def test_a_name_told_from_a_sentence_on_another_subject_does_not_answer():
+    """golden p-sea, answered by a model told that other words may answer: "the Gaza dispute"
+    comes from the sentence on a ceasefire in Gaza, which shares only its article's title
+    ("Pakistan", "China") with the question. A sentence sharing no word may still be close in
+    meaning to the question; and a field's name is akin to the question's verb ("Editor:" to
+    "edited", pydocs-fresh6 f6-39-editor), not to another ("release manager", its near-miss)."""
+
+    def held(claim, question, text, title="", section="", cosine=0.2):
+        return supported_for(question, claim, text, title, section, cosine=cosine)
+
+    title = "Pakistan, China launch CPEC 2.0 push"
+    text = (
+        "Pakistan reiterated firm support for China's positions on Taiwan and the South China "
+        "Sea.\n\nThe two sides called for an unconditional and permanent ceasefire in Gaza."
+    )
+    asked = "Which maritime dispute did Pakistan back China's position on?"
+    assert not held("Pakistan backed China's position on the Gaza dispute.", asked, text, title)
+    assert held("Pakistan backed China's position on the South China Sea.", asked, text, title)
+
+    ceo = "Reed Hastings, its chief executive, said growth would return."
+    claim = "Reed Hastings leads Netflix."
+    assert held(claim, "Who leads Netflix?", ceo, "Netflix shares fall", cosine=0.42)
+    assert not held(claim, "Who leads Netflix?", ceo, "Netflix shares fall", cosine=0.2)
+
+    title = "What's New In Python 3.9"
+    edited = "Who edited the What's New document for Python 3.9?"
+    claim = "Łukasz Langa edited the What's New document for Python 3.9."
+    assert held(claim, edited, "Łukasz Langa", title, section="Editor:")
+    managed = "Who was the release manager of Python 3.9?"
+    claim = "Łukasz Langa was the release manager of Python 3.9."
+    assert not held(claim, managed, "Łukasz Langa", title, section="Editor:")
