@@ -515,6 +515,14 @@ def find_support(
             entry = set(tokenize(_entry_text(quote, text))) | set(tokenize(quote.heading))
             if (rules.rare & subject) - entry - code_words - _DATING_VERBS:
                 return False
+            # Asked only since when the entry exists, a note of a change dates something of
+            # an entry that was there before: "Changed in version 3.5: The function is now
+            # always available …" is not since when time.monotonic exists ("New in version
+            # 3.3.").
+            if quote.span.text.startswith("Changed") and not (
+                subject - code_words - _DATING_VERBS - _BEING_WORDS
+            ):
+                return False
         if dated_by_title and answered and not answered & said:
             # Dated by its page's title only, a sentence answers for what it says itself:
             # What's New 3.3's "New bz2.open() function: open a bzip2-compressed file in
@@ -767,11 +775,18 @@ def find_support(
     # Paraphrase: one quote holding every fact and some words, close in meaning, and some of
     # what the claim adds to the question: a signature "webbrowser.open_new_tab(url)" is close
     # to "the argument that makes webbrowser.open use a new tab is preferred=True", but says
-    # nothing of "preferred=True".
+    # nothing of "preferred=True". Asked yes or no, the claim adds only its polarity, so the
+    # quote must speak of what is asked of the code: What's New's "process_time(): Sum of the
+    # system and user CPU time of the current process." says nothing of whether it counts
+    # time spent sleeping.
+    predicate = anchors - code_words - rules.common if _YES_NO.search(question) else set()
     close = [
         c
         for c in candidates
-        if len(words & c.words) >= 0.25 * len(words) and (not adds or adds & c.words) and sound([c])
+        if len(words & c.words) >= 0.25 * len(words)
+        and (not adds or adds & c.words)
+        and (not predicate or _akin(set(c.words), predicate))
+        and sound([c])
     ]
     if not close:
         return []
@@ -1012,11 +1027,17 @@ def _with_context(candidate: _Candidate, text_of: Callable[[str], str]) -> str:
 _QUALIFIERS = [
     (re.compile(pattern, re.IGNORECASE), re.compile(held, re.IGNORECASE))
     for pattern, held in (
-        (r"\b(?:max|maximum|maximal)\b",
+        # "The longest time time.sleep can suspend a thread for is 100 nanoseconds" is not
+        # held by "… a high-resolution timer which provides resolution of 100 nanoseconds",
+        # nor "2" as the most channels a WAV file can have by "(1 for mono, 2 for stereo)". A
+        # range bounds it: "an integer from 0 to 9" holds the highest level.
+        (r"\b(?:max|maximum|maximal|longest|largest|greatest|biggest|highest)\b",
          r"\bmax|\bat most\b|\bup to\b|\blimit|\bupper\b|\bhighest\b|\blargest\b"
-         r"|\bno more than\b|\bmost\b|\bceiling\b"),
-        (r"\b(?:min|minimum|minimal)\b",
-         r"\bmin|\bat least\b|\blower\b|\blowest\b|\bsmallest\b|\bno (?:fewer|less) than\b"),
+         r"|\blongest\b|\bgreatest\b|\bbiggest\b|\bno more than\b|\bmost\b|\bceiling\b"
+         r"|\brange\b|\b\d[\w.]*\s+(?:to|through)\s+[\w.]*\d"),
+        (r"\b(?:min|minimum|minimal|shortest|smallest|lowest|fewest)\b",
+         r"\bmin|\bat least\b|\blower\b|\blowest\b|\bsmallest\b|\bshortest\b|\bfewest\b"
+         r"|\bno (?:fewer|less) than\b|\brange\b|\b\d[\w.]*\s+(?:to|through)\s+[\w.]*\d"),
         (r"\b(?:next|upcoming)\b(?!\s+to\b)",
          r"\bnext\b|\bupcoming\b|\bfuture\b"),
         (r"\b(?:previous|preceding|former)\b",
@@ -1497,6 +1518,10 @@ ASKS_VERSION = re.compile(
 # The verbs asking when something came or went ("Which version gave a2b_base64 its
 # strict_mode parameter?", "… did BZ2File lose its buffering parameter?"): the question's
 # frame, not a detail an entry's note must mention, however rare.
+# The words of a question asking only since when something exists ("Since what version does
+# time.monotonic exist?"), besides its name and the dating verbs.
+_BEING_WORDS = frozenset(tokenize("since exist exists existed available python version release"))
+
 _DATING_VERBS = frozenset(
     tokenize(
         "give gave given get got gotten gain gained add added introduce introduced bring "

@@ -2448,3 +2448,53 @@ def test_a_name_told_from_a_sentence_on_another_subject_does_not_answer():
     managed = "Who was the release manager of Python 3.9?"
     claim = "Łukasz Langa was the release manager of Python 3.9."
     assert not held(claim, managed, "Łukasz Langa", title, section="Editor:")
+
+
+def test_a_note_of_a_change_is_not_since_when_its_entry_exists():
+    # pydocs-fresh8 f8-time-monotonic-since was answered 3.5 from the change note.
+    title = "time — Time access and conversions"
+    section = "Functions › time.monotonic() float"
+    text = (
+        "Return the value (in fractional seconds) of a monotonic clock.\n\nNew in version 3.3."
+        "\n\nChanged in version 3.5: The function is now always available and always "
+        "system-wide."
+    )
+    exists = "Since what version does time.monotonic exist?"
+    assert not supported_for(exists, "Since version 3.5, time.monotonic exists.", text, title,
+                             section)  # fmt: skip
+    assert supported_for(exists, "time.monotonic exists since version 3.3.", text, title, section)
+    everywhere = "Since which version is time.monotonic available on every system?"
+    claim = "time.monotonic is available on every system since version 3.5."
+    assert supported_for(everywhere, claim, text, title, section)
+
+
+def test_a_yes_held_by_meaning_needs_a_quote_on_what_is_asked():
+    # pydocs-fresh8 f8-time-process-time-sleep: "Yes" was held, through the embedder's cosine,
+    # by What's New's line naming process_time, which says nothing of sleep.
+    question = "Does time.process_time count time spent sleeping?"
+    whatsnew = "process_time(): Sum of the system and user CPU time of the current process."
+    claim = "Yes, time.process_time counts time spent sleeping."
+    title, section = "What's New In Python 3.3", "Improved Modules › time"
+    assert not supported_for(question, claim, whatsnew, title, section, cosine=0.7)
+    entry = "Sum of the system and user CPU time. It does not include time elapsed during sleep."
+    section = "Functions › time.process_time() float"
+    claim = "No, time.process_time does not count time spent sleeping."
+    assert supported_for(question, claim, entry, "time — Time access", section, cosine=0.7)
+
+
+def test_the_longest_is_held_only_by_a_quote_saying_so():
+    # pydocs-fresh8 nm-f8-time-sleep-max: the timer's resolution given as the longest sleep.
+    question = "What is the longest time that time.sleep can suspend a thread for?"
+    text = "It uses a high-resolution timer which provides resolution of 100 nanoseconds."
+    claim = "The longest time that time.sleep can suspend a thread for is 100 nanoseconds."
+    section = "Functions › time.sleep(secs)"
+    assert not supported_for(question, claim, text, "time", section)
+    text = "It may suspend the calling thread for at most 100 nanoseconds."
+    assert supported_for(question, claim, text, "time", section)
+    # A range bounds it.
+    question = "What is the highest compression level gzip.compress accepts?"
+    claim = "The highest compression level gzip.compress accepts is 9."
+    section = "gzip.compress(data, compresslevel=9)"
+    for text in ("The compresslevel argument is an integer from 0 to 9.",
+                 "The compresslevel argument is an integer in the range 0 to 9."):  # fmt: skip
+        assert supported_for(question, claim, text, "gzip", section)
