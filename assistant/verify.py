@@ -10,7 +10,7 @@ one quote that holds part of its words and all its numbers and names.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -355,7 +355,7 @@ def _without_declaration(line: str) -> str:
 _ON_THE_SUBJECT = 0.35
 
 
-def _akin(words: set[str], others: set[str]) -> bool:
+def _akin(words: Set[str], others: Set[str]) -> bool:
     """Whether a word of ``words`` is one of ``others`` or, four letters at least, begins
     another: a field "Editor:" says who "edited" ("editor", "edit" stemmed)."""
     return bool(words & others) or any(
@@ -545,7 +545,14 @@ def find_support(
             for name in named
         )
 
+    on_subject: dict[int, bool] = {}  # by quote: sound() meets a quote in many sets
+
     def on_the_subject(quote: _Candidate, text: str) -> bool:
+        if id(quote) not in on_subject:
+            on_subject[id(quote)] = _speaks_of_the_subject(quote, text)
+        return on_subject[id(quote)]
+
+    def _speaks_of_the_subject(quote: _Candidate, text: str) -> bool:
         """A quote telling a name the question did not speaks of what the question asks
         about: its sentence, the one before it in its paragraph, or a heading under its
         document's title shares a word of the question, or it is close in meaning to the
@@ -785,7 +792,7 @@ def find_support(
         for c in candidates
         if len(words & c.words) >= 0.25 * len(words)
         and (not adds or adds & c.words)
-        and (not predicate or _akin(set(c.words), predicate))
+        and (not predicate or _akin(c.words, predicate))
         and sound([c])
     ]
     if not close:
@@ -1020,6 +1027,9 @@ def _with_context(candidate: _Candidate, text_of: Callable[[str], str]) -> str:
     return f"{candidate.heading}\n{before.text if before else ''}\n{candidate.span.text}"
 
 
+# A range bounds a value both ways: "an integer from 0 to 9", "in the range 0 to 0x10FFFF".
+_RANGE = r"|\brange\b|\b\d[\w.]*\s+(?:to|through)\s+[\w.]*\d"
+
 # Words that pick one of several things of a kind (the next round, the maximum size), each
 # with the ways a source may say it. A claim saying one needs a quote saying it: "Beijing will
 # host the next round" is not held by "the Seventh Round … in Beijing", nor "heappushpop pushes
@@ -1029,15 +1039,14 @@ _QUALIFIERS = [
     for pattern, held in (
         # "The longest time time.sleep can suspend a thread for is 100 nanoseconds" is not
         # held by "… a high-resolution timer which provides resolution of 100 nanoseconds",
-        # nor "2" as the most channels a WAV file can have by "(1 for mono, 2 for stereo)". A
-        # range bounds it: "an integer from 0 to 9" holds the highest level.
+        # nor "2" as the most channels a WAV file can have by "(1 for mono, 2 for stereo)".
         (r"\b(?:max|maximum|maximal|longest|largest|greatest|biggest|highest)\b",
          r"\bmax|\bat most\b|\bup to\b|\blimit|\bupper\b|\bhighest\b|\blargest\b"
          r"|\blongest\b|\bgreatest\b|\bbiggest\b|\bno more than\b|\bmost\b|\bceiling\b"
-         r"|\brange\b|\b\d[\w.]*\s+(?:to|through)\s+[\w.]*\d"),
+         + _RANGE),
         (r"\b(?:min|minimum|minimal|shortest|smallest|lowest|fewest)\b",
          r"\bmin|\bat least\b|\blower\b|\blowest\b|\bsmallest\b|\bshortest\b|\bfewest\b"
-         r"|\bno (?:fewer|less) than\b|\brange\b|\b\d[\w.]*\s+(?:to|through)\s+[\w.]*\d"),
+         r"|\bno (?:fewer|less) than\b" + _RANGE),
         (r"\b(?:next|upcoming)\b(?!\s+to\b)",
          r"\bnext\b|\bupcoming\b|\bfuture\b"),
         (r"\b(?:previous|preceding|former)\b",
@@ -1518,10 +1527,6 @@ ASKS_VERSION = re.compile(
 # The verbs asking when something came or went ("Which version gave a2b_base64 its
 # strict_mode parameter?", "… did BZ2File lose its buffering parameter?"): the question's
 # frame, not a detail an entry's note must mention, however rare.
-# The words of a question asking only since when something exists ("Since what version does
-# time.monotonic exist?"), besides its name and the dating verbs.
-_BEING_WORDS = frozenset(tokenize("since exist exists existed available python version release"))
-
 _DATING_VERBS = frozenset(
     tokenize(
         "give gave given get got gotten gain gained add added introduce introduced bring "
@@ -1529,6 +1534,10 @@ _DATING_VERBS = frozenset(
         "start started learn learned learnt grow grew lose lost drop dropped remove removed"
     )
 )
+
+# The words of a question asking only since when something exists ("Since what version does
+# time.monotonic exist?"), besides its name and the dating verbs.
+_BEING_WORDS = frozenset(tokenize("since exist exists existed available python version release"))
 
 _PARAMETER_WORDS = frozenset(tokenize("parameter argument keyword option flag"))
 _AS_PARAMETER = re.compile(
