@@ -443,10 +443,10 @@ class Generation:
             return answer  # true, and quoted, but not about what was asked
         supported = [c for c in verified.claims if c not in verified.unsupported]
         if not answers_the_kind_asked(r.question, supported):
-            log.debug("refused: the answer is not the kind asked (a number, a date, a count of it)")
+            log.debug("refused %r: not the kind of answer asked (a number, a date, a count)", raw)
             return answer
         if not adds_to_the_question(r.question, supported):
-            log.debug("refused: the answer only restates the question")
+            log.debug("refused %r: it only restates the question", raw)
             return answer
         if not about_what_was_asked(r.question, verified.citations, r.text_of, supported):
             log.debug("refused: a number the question states is in no cited document, or "

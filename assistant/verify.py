@@ -157,15 +157,18 @@ _NEGATION = re.compile(r"\b(?:not|no(?!\s*[,.;:!])|never|cannot)\b|n['’]t\b", 
 
 
 _CLAUSE_END = re.compile(r"[,;:!?]|\.(?!\w)")  # not the dot of "os.path"
+_AGENT = re.compile(r"\bby\b", re.IGNORECASE)
 
 
 def negated_words(text: str, reach: int = 2) -> set[str]:
-    """The first ``reach`` content words after each negation, within its clause: "cannot
-    create an encrypted file" negates ``creat`` and ``encrypt``; "If not found, KeyError is
-    raised" negates ``found`` only."""
+    """The first ``reach`` content words after each negation, within its clause and before a
+    passive's agent: "cannot create an encrypted file" negates ``creat`` and ``encrypt``; "If
+    not found, KeyError is raised" negates ``found`` only, "cannot be unpickled by Python
+    2.x" ``unpickl`` only."""
     out: set[str] = set()
     for match in _NEGATION.finditer(text):
         clause = _CLAUSE_END.split(text[match.end() :], maxsplit=1)[0]
+        clause = _AGENT.split(clause, maxsplit=1)[0]
         following = re.findall(r"[\w'-]+", clause)[: 2 * reach]
         out.update(tokenize(" ".join(following))[:reach])
     return out
@@ -506,6 +509,12 @@ def find_support(
             asked_parameters = subject & _as_parameters(question)
             if (asked_parameters & (parameters() | _page_parameters(text))) - said:
                 return False
+        if dated_by_title and not VERSION_NOTE.match(quote.span.text):
+            # Nor one named a parameter in so many words ("its strict parameter") that no
+            # passage shows: What's New 3.8's "realpath() on Windows now resolves reparse
+            # points" does not date realpath's strict (3.10).
+            if (subject & _as_parameters(question, named_only=True)) - said:
+                return False
         if _under_another_entry(quote, question, text):
             return False
         if dated_by_title and VERSION_NOTE.match(quote.span.text):
@@ -690,6 +699,7 @@ def find_support(
             and rests_on_sentences(quotes)
             and numbers_keep_their_words(claim, texts, counted=counted)
             and numbers_keep_their_names(claim, texts)
+            and keeps_the_things_numbered(question, claim, texts)
             and keeps_the_bound(question, claim, texts)
             and (
                 not picks
@@ -1425,6 +1435,36 @@ _RELEASE_WORDS = frozenset({"python", "version", "releas"})
 _CLAUSE_BREAK = re.compile(r"[,;]\s+|\s+(?:and|but|while|whereas)\s+")
 
 
+def keeps_the_things_numbered(question: str, claim: str, quotes: Sequence[str]) -> bool:
+    """A number the question gives a thing ("protocol version 1", "Python 2") stays that
+    thing's in a quote giving the answer's numbers: "Protocol version 2 was introduced in
+    Python 2.3" does not hold "Pickle protocol version 1 appeared in Python 2.3". Fails when
+    such a quote numbers the word before it only otherwise ("Python 2.x" holds "Python 2")."""
+    told = {t for t in tokenize(question) if t[0].isdigit()}
+    claimed = tokenize(claim)
+    wanted = {(w, n) for w, n in _numbered(claimed) if n in told}
+    answered = {t for t in claimed if t[0].isdigit()} - told
+    for quote in quotes:
+        tokens = tokenize(quote)
+        if not answered & set(tokens):
+            continue
+        given = _numbered(tokens)
+        for word, number in wanted:
+            others = {n for w, n in given if w == word}
+            if others and not any(n == number or n.startswith(f"{number}.") for n in others):
+                return False
+    return True
+
+
+def _numbered(tokens: Sequence[str]) -> set[tuple[str, str]]:
+    """Each word with the number right after it: ("version", "1") of "protocol version 1"."""
+    return {
+        (word, number)
+        for word, number in zip(tokens, tokens[1:], strict=False)
+        if number[0].isdigit() and not word[0].isdigit()
+    }
+
+
 def numbers_keep_their_names(claim: str, quotes: Sequence[str]) -> bool:
     """A number the claim gives a name keeps it in a quote giving numbers clause by clause:
     "up to 64 bytes for BLAKE2b and up to 32 bytes for BLAKE2s" does not hold "BLAKE2b
@@ -1537,7 +1577,10 @@ _DATING_VERBS = frozenset(
 
 # The words of a question asking only since when something exists ("Since what version does
 # time.monotonic exist?"), besides its name and the dating verbs.
-_BEING_WORDS = frozenset(tokenize("since exist exists existed available python version release"))
+# "first" ("first added") is "1" to tokenize.
+_BEING_WORDS = frozenset(
+    tokenize("since exist exists existed available python version release first")
+)
 
 _PARAMETER_WORDS = frozenset(tokenize("parameter argument keyword option flag"))
 _AS_PARAMETER = re.compile(
@@ -1547,12 +1590,16 @@ _AS_PARAMETER = re.compile(
 )
 
 
-def _as_parameters(question: str) -> set[str]:
+def _as_parameters(question: str, named_only: bool = False) -> set[str]:
     """The words a question names as parameters, as tokens: before "parameter" or "argument"
     ("its blocking parameter"), or written as code ("strict_mode"); not "the file's
-    permissions", though netrc takes a ``file``."""
+    permissions", though netrc takes a ``file``. Only the first kind when ``named_only``."""
     return {
-        t for m in _AS_PARAMETER.finditer(question) for w in m.groups() if w for t in tokenize(w)
+        t
+        for m in _AS_PARAMETER.finditer(question)
+        for w in (m.groups()[:1] if named_only else m.groups())
+        if w
+        for t in tokenize(w)
     }
 
 
@@ -1640,7 +1687,7 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
     if _ASKS_WHEN.search(question) and not _TIME.search(text):
         return False  # "When will Wang Yi visit Pakistan?" is not answered "… in Beijing"
     counted = counted_unit(question)
-    if counted and not counts_the_unit(counted, claims):
+    if counted and not counts_the_unit(counted, claims, set(tokenize(question))):
         return False
     kind = _ASKS_NUMBER.search(question)
     if not kind:
@@ -1701,17 +1748,21 @@ def counted_unit(question: str, loose: bool = False) -> str:
     return (tokenize(unit) or [""])[-1]
 
 
-def counts_the_unit(unit: str, claims: Sequence[str]) -> bool:
+def counts_the_unit(unit: str, claims: Sequence[str], asked: Set[str] = frozenset()) -> bool:
     """False when every number of the claims counts something other than ``unit`` (stemmed):
     "three days" answers no "how many hours"; "Up to three." may. The unit counts beside a
-    number ("3 days", "the number of disks is 4"), not anywhere: "A multi-disk ZIP file can
-    span up to 4 GiB" counts no disks."""
+    number ("3 days", "the number of disks is 4"), past words of the question (``asked``,
+    tokenized) that qualify it ("6 different pickle protocols"), not anywhere: "A multi-disk
+    ZIP file can span up to 4 GiB" counts no disks."""
     for claim in claims:
         tokens = tokenize(claim)
         for i, token in enumerate(tokens):
             if not token[0].isdigit():
                 continue
-            after, before = tokens[i + 1 : i + 3], tokens[max(0, i - 2) : i]
+            following = tokens[i + 1 :]
+            while len(following) > 1 and following[0] != unit and following[0] in asked:
+                following = following[1:]
+            after, before = following[:2], tokens[max(0, i - 2) : i]
             if unit in after or unit in before:
                 return True
             if i + 1 == len(tokens) or tokens[i + 1][0].isdigit():

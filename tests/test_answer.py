@@ -1433,6 +1433,14 @@ def test_how_many_counts_the_first_plural_after_it():
     assert counted_unit("If you decorate it, how many recent calls does it remember?") == "call"
 
 
+def test_a_count_may_have_words_between_the_number_and_what_it_counts():
+    """pydocs-fresh9 f9-pickle-protocol-count: "6 different pickle protocols" was refused as
+    no count of protocols, the unit being three words after the number."""
+    asked = "How many different pickle protocols are there at present?"
+    assert answers_the_kind_asked(asked, ["There are currently six different pickle protocols."])
+    assert not answers_the_kind_asked(asked, ["Python 3.8 changed the default protocol."])
+
+
 def test_once_ending_its_clause_is_a_count():
     """pydocs-fresh7 f7-tok-readline-calls: "calls readline once" was held by "It requires one
     argument, readline", "once" being a stopword; the page says "a maximum of twice"."""
@@ -2498,3 +2506,73 @@ def test_the_longest_is_held_only_by_a_quote_saying_so():
     for text in ("The compresslevel argument is an integer from 0 to 9.",
                  "The compresslevel argument is an integer in the range 0 to 9."):  # fmt: skip
         assert supported_for(question, claim, text, "gzip", section)
+
+
+def test_a_change_note_is_not_when_an_entry_was_first_added():
+    # pydocs-fresh9 nm-f9-logging-basicconfig-since: "first added" was answered 3.2 from
+    # "Changed in version 3.2: The style argument was added." ("first" is "1" to tokenize).
+    title = "logging — Logging facility for Python"
+    section = "Module-Level Functions › logging.basicConfig(**kwargs)"
+    text = (
+        "Does basic configuration for the logging system of Python.\n\nChanged in version 3.2: "
+        "The style argument was added."
+    )
+    asked = "In which Python version was logging.basicConfig first added?"
+    claim = "The logging.basicConfig function was first added in Python 3.2."
+    assert not supported_for(asked, claim, text, title, section)
+    asked = "In which Python version did logging.basicConfig get its style argument?"
+    claim = "logging.basicConfig got its style argument in Python 3.2."
+    assert supported_for(asked, claim, text, title, section)
+
+
+def test_a_negation_reaches_no_further_than_a_passives_agent():
+    # pydocs-fresh9 f9-pickle-protocol3-py2: "cannot be unpickled by Python 2.x" negated
+    # "python" too, so it clashed with "No, Python 2 cannot read pickles …".
+    from assistant.verify import negated_words
+
+    assert negated_words("It cannot be unpickled by Python 2.x.") == {"unpickl"}
+    text = (
+        "Protocol version 3 was added in Python 3.0. It has explicit support for bytes objects "
+        "and cannot be unpickled by Python 2.x."
+    )
+    asked = "Can Python 2 read pickles written with protocol 3?"
+    claim = "No, Python 2 cannot read pickles written with protocol 3."
+    title = "pickle — Python object serialization"
+    assert supported_for(asked, claim, text, title, "Data stream format", cosine=0.7)
+
+
+def test_a_number_the_question_gives_a_thing_stays_that_things():
+    # pydocs-fresh9 nm-f9-pickle-protocol1-since: protocol 2's release was given for protocol 1.
+    from assistant.verify import keeps_the_things_numbered
+
+    text = (
+        "Protocol version 1 is an old binary format which is also compatible with earlier "
+        "versions of Python. Protocol version 2 was introduced in Python 2.3."
+    )
+    asked = "In which Python release did pickle protocol version 1 appear?"
+    claim = "Pickle protocol version 1 appeared in Python 2.3."
+    title = "pickle — Python object serialization"
+    assert not supported_for(asked, claim, text, title, "Data stream format")
+    asked = "In which Python release did pickle protocol version 2 appear?"
+    claim = "Pickle protocol version 2 appeared in Python 2.3."
+    assert supported_for(asked, claim, text, title, "Data stream format")
+    # "Python 2.x" numbers Python 2 too.
+    assert keeps_the_things_numbered("Which protocol can Python 2 read?", "Python 2 reads 1.",
+                                     ["Protocol 1 can be read by Python 2.x."])  # fmt: skip
+    assert not keeps_the_things_numbered("Which protocol can Python 2 read?",
+                                         "Python 2 reads 3.", ["Python 3.0 reads 3."])  # fmt: skip
+
+
+def test_a_whats_new_line_dates_no_parameter_it_does_not_name():
+    # pydocs-fresh9 f9-ospath-realpath-strict-since was answered 3.8 from What's New 3.8's
+    # realpath line, which says nothing of strict (added in 3.10).
+    opening = "This article explains the new features in Python.\n\n"
+    text = opening + "realpath() on Windows now resolves reparse points, including symlinks."
+    asked = "Which Python version gave os.path.realpath its strict parameter?"
+    title, section = "What's New In Python 3.8", "Improved Modules › os.path"
+    assert not supported_for(asked, "Python 3.8 gave os.path.realpath its strict parameter.",
+                             text, title, section)  # fmt: skip
+    text = opening + "os.path.realpath() now accepts a strict keyword-only parameter."
+    title = "What's New In Python 3.10"
+    assert supported_for(asked, "Python 3.10 gave os.path.realpath its strict parameter.", text,
+                         title, section)  # fmt: skip
