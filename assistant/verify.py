@@ -465,6 +465,8 @@ def find_support(
         under GetPassWarning) of what another entry raises ("getpass.getuser")."""
         text = text_of(quote.passage.doc_id)
         said = set(quote.runs[0].split())  # the words of the quote's own sentence
+        if _speaks_of_other_code(quote, question):
+            return False
         if not any(quote.holds(f) for f in answered):
             # One telling a name the question did not speaks of what was asked (see
             # on_the_subject), and any other quote speaks of its own entry too: GetPassWarning's
@@ -951,6 +953,30 @@ _SIGNATURE = re.compile(
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _PARAMETERS = re.compile(r"\((.*)\)")  # inside a signature's parentheses
+
+
+def _speaks_of_other_code(quote: _Candidate, question: str) -> bool:
+    """True when the quote's sentence names code and none the question names, but for a
+    contrast ("Unlike X, …"), and its entry does not name it either: What's
+    New 2.4's "This differs from the existing os.path.exists(path) function, which returns
+    false if path is a symlink …" speaks of exists, not of lexists; What's New 3.5's "Unlike
+    the os.path.commonprefix() function, it always returns a valid path" of commonpath."""
+    asked = code_in(question)
+    sentence = quote.span.text
+    if not asked or not code_in(sentence):
+        return False
+    plain = _CONTRAST.sub(" ", sentence)
+    for name in asked:
+        member = name.rstrip("()").rsplit(".", 1)[-1]
+        if re.search(rf"(?<!\w){re.escape(member)}(?!\w)", f"{plain} {quote.entry}", re.I):
+            return False
+        if names_code(name, "", quote.heading):
+            return False
+    return True
+
+
+# What a sentence sets its subject against, before the clause about it: "Unlike X, it …".
+_CONTRAST = re.compile(r"\b(?:unlike|in contrast (?:to|with)|as opposed to)\b[^,;:]*", re.I)
 
 
 @lru_cache(maxsize=64)

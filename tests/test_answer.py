@@ -2576,3 +2576,33 @@ def test_a_whats_new_line_dates_no_parameter_it_does_not_name():
     title = "What's New In Python 3.10"
     assert supported_for(asked, "Python 3.10 gave os.path.realpath its strict parameter.", text,
                          title, section)  # fmt: skip
+
+
+def test_a_sentence_naming_other_code_speaks_of_that_code():
+    # pydocs-fresh9 f9-ospath-lexists-broken was answered False from exists' clause, and
+    # nm-f9-ospath-commonprefix-since 3.5 from What's New's "Unlike the … commonprefix()".
+    title, section = "What's New in Python 2.4", "New, Improved, and Deprecated Modules"
+    text = (
+        "A new function, lexists(path), was added to the os.path module. This differs from the "
+        "existing os.path.exists(path) function, which returns false if path is a symlink that "
+        "points to a destination that doesn't exist."
+    )
+    asked = "What does os.path.lexists return for a symlink that points nowhere?"
+    nowhere = "a symlink that points to a destination that doesn't exist"
+    claim = f"os.path.lexists returns false for {nowhere}."
+    assert not supported_for(asked, claim, text, title, section)
+    asked = "What does os.path.exists return for a symlink that points nowhere?"
+    claim = f"os.path.exists returns false for {nowhere}."
+    assert supported_for(asked, claim, text, title, section)
+    title, section = "What's New In Python 3.5", "Improved Modules › os.path"
+    text = (
+        "This article explains the new features in Python 3.5.\n\nThere is a new "
+        "os.path.commonpath() function returning the longest common sub-path of each passed "
+        "pathname. Unlike the os.path.commonprefix() function, it always returns a valid path."
+    )
+    asked = "Since which Python version has os.path.commonprefix been available?"
+    claim = "Since Python 3.5, os.path.commonprefix has been available."
+    assert not supported_for(asked, claim, text, title, section)
+    asked = "Since which Python version has os.path.commonpath been available?"
+    claim = "Since Python 3.5, os.path.commonpath has been available."
+    assert supported_for(asked, claim, text, title, section)
