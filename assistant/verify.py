@@ -480,6 +480,10 @@ def find_support(
             return False
         if any(_only_passed_in(f, quote.span.text) for f in answered):
             return False
+        if dated_by_title and quote.span.text.startswith(">>>"):
+            # A call in an example dates nothing: What's New 3.5's ">>>
+            # os.path.commonprefix(['/usr/lib', '/usr/local/lib'])" sets it beside commonpath.
+            return False
         if dated_by_title and not _RETIRED_WORDS.search(claim):
             # "It was deprecated since Python 3.4" is not when anything was added.
             retired = {n for m in _RETIRED.finditer(quote.span.text) for n in _numbers(m[1])}

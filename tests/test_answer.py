@@ -2606,3 +2606,18 @@ def test_a_sentence_naming_other_code_speaks_of_that_code():
     asked = "Since which Python version has os.path.commonpath been available?"
     claim = "Since Python 3.5, os.path.commonpath has been available."
     assert supported_for(asked, claim, text, title, section)
+
+
+def test_a_call_in_an_example_dates_nothing():
+    # pydocs-fresh9 nm-f9-ospath-commonprefix-since: What's New 3.5's example line was cited
+    # for since when os.path.commonprefix exists.
+    title, section = "What's New In Python 3.5", "Improved Modules › os.path"
+    text = (
+        "This article explains the new features in Python 3.5.\n\n"
+        ">>> os.path.commonprefix(['/usr/lib', '/usr/local/lib'])"
+    )
+    asked = "Since which Python version has os.path.commonprefix been available?"
+    claim = "Since Python 3.5, os.path.commonprefix has been available."
+    assert not supported_for(asked, claim, text, title, section)
+    prose = text.replace(">>> ", "The new function ")
+    assert supported_for(asked, claim, prose, title, section)
