@@ -960,11 +960,11 @@ _PARAMETERS = re.compile(r"\((.*)\)")  # inside a signature's parentheses
 
 
 def _speaks_of_other_code(quote: _Candidate, question: str) -> bool:
-    """True when the quote's sentence names code and none the question names, but for a
-    contrast ("Unlike X, …"), and its entry does not name it either: What's
-    New 2.4's "This differs from the existing os.path.exists(path) function, which returns
-    false if path is a symlink …" speaks of exists, not of lexists; What's New 3.5's "Unlike
-    the os.path.commonprefix() function, it always returns a valid path" of commonpath."""
+    """True when the quote's sentence names code but none the question names (outside an
+    opening contrast, "Unlike X, …"), and its entry does not name it either: What's New
+    2.4's "This differs from the existing os.path.exists(path) function, which returns false
+    if path is a symlink …" speaks of exists, not of lexists; What's New 3.5's "Unlike the
+    os.path.commonprefix() function, it always returns a valid path" of commonpath."""
     asked = code_in(question)
     sentence = quote.span.text
     if not asked or not code_in(sentence):
