@@ -441,8 +441,12 @@ def find_support(
     # year"), and the names it states.
     kind = _ASKS_NUMBER.search(question)
     subject = anchors - set(tokenize(kind["kind"])) if kind else anchors
+    asked_code = code_in(question)
     code = code_names(question)
     code_words = {w for name in code for w in name.split()}
+    # The parameters the question names: as such or as code, and in so many words only.
+    asked_parameters = subject & _as_parameters(question)
+    named_parameters = subject & _as_parameters(question, named_only=True)
     # Asked which version or release, a number in a document's title ("What's New In Python
     # 3.3") dates each of its sentences ("The textwrap module has a new indent() function").
     dated_by_title = bool(ASKS_VERSION.search(question))
@@ -465,7 +469,7 @@ def find_support(
         under GetPassWarning) of what another entry raises ("getpass.getuser")."""
         text = text_of(quote.passage.doc_id)
         said = set(quote.runs[0].split())  # the words of the quote's own sentence
-        if _speaks_of_other_code(quote, question):
+        if asked_code and _speaks_of_other_code(quote, asked_code):
             return False
         if not any(quote.holds(f) for f in answered):
             # One telling a name the question did not speaks of what was asked (see
@@ -512,14 +516,13 @@ def find_support(
             # an entry's note, date a parameter of an entry the passages show ("lo" of
             # "bisect.bisect_left(a, x, lo=0, …)", "blocking" of "scheduler.run(blocking=True)")
             # that it does not say.
-            asked_parameters = subject & _as_parameters(question)
             if (asked_parameters & (parameters() | _page_parameters(text))) - said:
                 return False
         if dated_by_title and not VERSION_NOTE.match(quote.span.text):
             # Nor one named a parameter in so many words ("its strict parameter") that no
             # passage shows: What's New 3.8's "realpath() on Windows now resolves reparse
             # points" does not date realpath's strict (3.10).
-            if (subject & _as_parameters(question, named_only=True)) - said:
+            if named_parameters - said:
                 return False
         if _under_another_entry(quote, question, text):
             return False
@@ -959,13 +962,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _PARAMETERS = re.compile(r"\((.*)\)")  # inside a signature's parentheses
 
 
-def _speaks_of_other_code(quote: _Candidate, question: str) -> bool:
-    """True when the quote's sentence names code but none the question names (outside an
-    opening contrast, "Unlike X, …"), and its entry does not name it either: What's New
-    2.4's "This differs from the existing os.path.exists(path) function, which returns false
-    if path is a symlink …" speaks of exists, not of lexists; What's New 3.5's "Unlike the
-    os.path.commonprefix() function, it always returns a valid path" of commonpath."""
-    asked = code_in(question)
+def _speaks_of_other_code(quote: _Candidate, asked: Set[str]) -> bool:
+    """True when the quote's sentence names code but none of ``asked`` (the question's, as
+    ``code_in`` gives it) outside an opening contrast ("Unlike X, …"), and its entry does not
+    name it either: What's New 2.4's "This differs from the existing os.path.exists(path)
+    function, which returns false if path is a symlink …" speaks of exists, not of lexists;
+    What's New 3.5's "Unlike the os.path.commonprefix() function, it always returns a valid
+    path" of commonpath."""
     sentence = quote.span.text
     if not asked or not code_in(sentence):
         return False
