@@ -300,10 +300,26 @@ def _candidates(passages: list[Passage], text_of: Callable[[str], str]) -> list[
             seen.add(key)
             tokens = tokenize(_without_declaration(span.text))
             tokens += _place_forms(span.text) + (["once"] if _ONCE.search(span.text) else [])
+            tokens += _symbol_names(span.text)
             heading_tokens = tokenize(" › ".join(map(_without_declaration, heading.split("›"))))
             runs = (" ".join(tokens), " ".join(heading_tokens))
             out.append(_Candidate(passage, span, frozenset(heading_tokens + tokens), runs, heading))
     return out
+
+
+# The names of the symbols a sentence writes on their own ("“~” is now included …"), so it
+# holds a claim naming them ("quote stopped escaping the tilde"); not the "/" of a path.
+_SYMBOL_NAMES = {
+    "~": "tilde", "&": "ampersand", "*": "asterisk star", "#": "hash", "%": "percent",
+    "^": "caret", "\\": "backslash", "/": "slash", ";": "semicolon", "$": "dollar",
+    "+": "plus", "_": "underscore", "|": "pipe",
+}  # fmt: skip
+_LONE_SYMBOL = re.compile(rf"(?<!\w)[{re.escape(''.join(_SYMBOL_NAMES))}](?!\w)")
+
+
+def _symbol_names(text: str) -> list[str]:
+    """The names, as tokens, of the symbols ``text`` writes apart from any word."""
+    return [t for s in set(_LONE_SYMBOL.findall(text)) for t in tokenize(_SYMBOL_NAMES[s])]
 
 
 # How a place's name and the word for its people or things differ, stemmed: Pakistan and
@@ -502,6 +518,19 @@ def find_support(
             # deprecated or removed: "New in version 3.7." under gc.get_freeze_count(), or
             # What's New 3.7's "Additionally, gc.get_freeze_count() can be used …".
             return False
+        if dated_by_title and anchors & _COMING and _PORTING.search(quote.heading):
+            # A porting note tells how something that was there changed: What's New 3.5's
+            # "you can now either add an attribute to a functools.partial() object" is not
+            # when partial was added (2.5).
+            return False
+        releases = set(_POINT_RELEASE.findall(quote.heading))
+        if dated_by_title and releases and not answered & releases and any(
+            r.startswith(f"{a}.") for r in releases for a in answered
+        ):
+            # A section of a point release dates its sentences by that release, not by the
+            # page's: "Earlier Python versions allowed using both ; and & …" under "Notable
+            # changes in Python 3.6.13" is not of 3.6.
+            return False
         if dated_by_title and _parameters_only_headed(quote, subject - code_words):
             # Unless the note says the rest of what was asked: "Changed in version 3.4: Added
             # the POSIX permission check." under "class netrc.netrc([file])" answers since when
@@ -518,19 +547,26 @@ def find_support(
             # that it does not say.
             if (asked_parameters & (parameters() | _page_parameters(text))) - said:
                 return False
-        if dated_by_title and not VERSION_NOTE.match(quote.span.text):
+        if dated_by_title and named_parameters - said:
             # Nor one named a parameter in so many words ("its strict parameter") that no
             # passage shows: What's New 3.8's "realpath() on Windows now resolves reparse
-            # points" does not date realpath's strict (3.10).
-            if named_parameters - said:
+            # points" does not date realpath's strict (3.10). A note naming parameters dates
+            # those: "New in version 3.4: The encodings and errors keyword arguments." is not
+            # when FileType took a newline argument.
+            if not VERSION_NOTE.match(quote.span.text) or _PARAMETER_WORDS & said:
                 return False
         if _under_another_entry(quote, question, text):
             return False
         if dated_by_title and VERSION_NOTE.match(quote.span.text):
             # A version note dates its entry: asked about a detail its entry never mentions
             # ("Since which version does html.escape turn backticks into entities?"), the
-            # entry's "New in version 3.2." does not answer.
-            entry = set(tokenize(_entry_text(quote, text))) | set(tokenize(quote.heading))
+            # entry's "New in version 3.2." does not answer. The note's paragraph is the note:
+            # "Changed in version 3.7: Moved from RFC 2396 to RFC 3986 … “~” is now included
+            # in the set of unreserved characters."
+            end = text.find("\n\n", quote.span.end)
+            end = len(text) if end < 0 else end
+            entry_text = _entry_text(quote, text) + text[quote.span.end : end]
+            entry = set(tokenize(entry_text) + _symbol_names(entry_text) + tokenize(quote.heading))
             if (rules.rare & subject) - entry - code_words - _DATING_VERBS:
                 return False
             # Asked only since when the entry exists, a note of a change dates something of
@@ -709,6 +745,7 @@ def find_support(
             and numbers_keep_their_words(claim, texts, counted=counted)
             and numbers_keep_their_names(claim, texts)
             and keeps_the_things_numbered(question, claim, texts)
+            and keeps_the_alternatives(claim, texts)
             and keeps_the_bound(question, claim, texts)
             and (
                 not picks
@@ -1472,10 +1509,13 @@ def keeps_the_things_numbered(question: str, claim: str, quotes: Sequence[str]) 
     """A number the question gives a thing ("protocol version 1", "Python 2") stays that
     thing's in a quote giving the answer's numbers: "Protocol version 2 was introduced in
     Python 2.3" does not hold "Pickle protocol version 1 appeared in Python 2.3". Fails when
-    such a quote numbers the word before it only otherwise ("Python 2.x" holds "Python 2")."""
-    told = {t for t in tokenize(question) if t[0].isdigit()}
+    such a quote numbers the word before it only otherwise ("Python 2.x" holds "Python 2").
+    The question's own pairs count when the claim leaves them out: "Version 0.2: posted July
+    10 2006" does not date "version 0.30" ("It was posted on July 10 2006")."""
+    asked = tokenize(question)
+    told = {t for t in asked if t[0].isdigit()}
     claimed = tokenize(claim)
-    wanted = {(w, n) for w, n in _numbered(claimed) if n in told}
+    wanted = {(w, n) for w, n in _numbered(claimed) | _numbered(asked) if n in told}
     answered = {t for t in claimed if t[0].isdigit()} - told
     for quote in quotes:
         tokens = tokenize(quote)
@@ -1496,6 +1536,21 @@ def _numbered(tokens: Sequence[str]) -> set[tuple[str, str]]:
         for word, number in zip(tokens, tokens[1:], strict=False)
         if number[0].isdigit() and not word[0].isdigit()
     }
+
+
+_ALTERNATIVES = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s+or\s+(\d+(?:[.,]\d+)*)(?![\w.])")
+
+
+def keeps_the_alternatives(claim: str, quotes: Sequence[str]) -> bool:
+    """A quote offering numbers as alternatives ("typically 4096 or 8192 bytes") holds no
+    claim that one of them is the value: "io.DEFAULT_BUFFER_SIZE is 8192". Fails when a quote
+    gives "A or B" and the claim states one without the other."""
+    stated = _numbers(claim)
+    for quote in quotes:
+        for pair in _ALTERNATIVES.finditer(quote):
+            if bool(stated & _numbers(pair[1])) != bool(stated & _numbers(pair[2])):
+                return False
+    return True
 
 
 def numbers_keep_their_names(claim: str, quotes: Sequence[str]) -> bool:
@@ -1607,6 +1662,11 @@ _DATING_VERBS = frozenset(
         "start started learn learned learnt grow grew lose lost drop dropped remove removed"
     )
 )
+
+# The verbs asking when something came to be, and the sections that tell of changes only.
+_COMING = frozenset(tokenize("add added introduce introduced appear appeared new"))
+_PORTING = re.compile(r"\bPorting to\b")
+_POINT_RELEASE = re.compile(r"\b\d+\.\d+\.\d+\b")
 
 # The words of a question asking only since when something exists ("Since what version does
 # time.monotonic exist?"), besides its name and the dating verbs.
@@ -1727,6 +1787,8 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
         return True
     if kind["kind"].lower().endswith("number") and _NAMES_A_COUNT.search(text):
         return True  # "What number does gc.collect() hand back?" "The number of objects found."
+    if kind["kind"].lower() in _MEASURES and _COMPARED.search(text):
+        return True  # "How long is the zipped stream?" "As long as the shortest iterable."
     words = {w for claim in claims for w in re.findall(r"[a-z]+", claim.lower())}
     # Not a number the question states ("… in 2025?"), nor, for an amount or count, the
     # years a name carries ("How much will the URAAN Pakistan plan cost?" is not answered by
@@ -1737,6 +1799,13 @@ def answers_the_kind_asked(question: str, claims: Sequence[str]) -> bool:
 
 
 _NAMES_A_COUNT = re.compile(r"\bthe (?:number|count|total) of\b", re.IGNORECASE)
+# A measure may be told by what it equals or exceeds, not in numbers.
+_MEASURES = frozenset(f"how {w}" for w in "long large big small far old".split())
+_COMPARED = re.compile(
+    r"\b(?:same (?:length|size|width|height|age|distance)|as (?:long|large|big|small|far|old)"
+    r" as|(?:short|long|small|larg|bigg|high|low)(?:er|est))\b",
+    re.IGNORECASE,
+)
 _ASKS_AMOUNT = re.compile(_OPENS + r"how (?:much|many)\b", re.IGNORECASE)
 _YEARS = re.compile(r"\b(?:1[89]|20)\d\d\s*(?:[–-]|to)\s*(?:1[89]|20)?\d\d\b")
 

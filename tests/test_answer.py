@@ -2563,6 +2563,20 @@ def test_a_number_the_question_gives_a_thing_stays_that_things():
                                          "Python 2 reads 3.", ["Python 3.0 reads 3."])  # fmt: skip
 
 
+def test_a_number_the_question_gives_a_thing_binds_an_answer_that_leaves_it_out():
+    # pydocs-fresh10 nm-f10-fn-v030-date: version 0.2's date was given for version 0.30, in
+    # an answer that did not restate "version 0.30".
+    from assistant.verify import keeps_the_things_numbered
+
+    quotes = ["Version 0.2: posted July 10 2006."]
+    claim = "The functional programming HOWTO was posted on July 10 2006."
+    asked = "On what date was version {} of the functional programming HOWTO posted?"
+    assert not keeps_the_things_numbered(asked.format("0.30"), claim, quotes)
+    assert keeps_the_things_numbered(asked.format("0.2"), claim, quotes)
+    # Nor does the question's pair bind a quote that gives the word no number.
+    assert keeps_the_things_numbered(asked.format("0.30"), claim, ["It was posted July 10 2006."])
+
+
 def test_a_whats_new_line_dates_no_parameter_it_does_not_name():
     # pydocs-fresh9 f9-ospath-realpath-strict-since was answered 3.8 from What's New 3.8's
     # realpath line, which says nothing of strict (added in 3.10).
@@ -2621,3 +2635,114 @@ def test_a_call_in_an_example_dates_nothing():
     assert not supported_for(asked, claim, text, title, section)
     prose = text.replace(">>> ", "The new function ")
     assert supported_for(asked, claim, prose, title, section)
+
+
+def test_a_version_note_naming_parameters_dates_only_those():
+    # pydocs-fresh10 nm-f10-ap-filetype-newline-since was answered 3.4 from FileType's note
+    # of its encoding and errors arguments.
+    text = (
+        "class argparse.FileType(mode='r', bufsize=-1, encoding=None, errors=None)\n\n"
+        "The FileType factory creates objects that can be passed to the type argument of "
+        "ArgumentParser.add_argument().\n\n"
+        "New in version 3.4: The encodings and errors keyword arguments."
+    )
+    title = "argparse — Parser for command-line options, arguments and sub-commands"
+    section = "FileType objects"
+    asked = "Since which version does argparse.FileType accept a {} argument?"
+    claim = "Since version 3.4, argparse.FileType accepts a {} argument."
+    assert not supported_for(asked.format("newline"), claim.format("newline"), text, title, section)
+    assert supported_for(asked.format("errors"), claim.format("errors"), text, title, section)
+
+
+def test_numbers_offered_as_alternatives_are_not_the_value():
+    # pydocs-fresh10 nm-f10-io-buffer-size-value: "4096 or 8192 bytes" held "8192".
+    from assistant.verify import keeps_the_alternatives
+
+    quote = "On many systems, the buffer will typically be 4096 or 8192 bytes long."
+    text = (
+        "Binary files are buffered in fixed-size chunks; the size of the buffer is chosen "
+        "using a heuristic trying to determine the underlying device's block size and falling "
+        "back on io.DEFAULT_BUFFER_SIZE. " + quote
+    )
+    title = "Built-in Functions"
+    asked = "What is the numeric value of io.DEFAULT_BUFFER_SIZE?"
+    assert not supported_for(asked, "The value of io.DEFAULT_BUFFER_SIZE is 8192.", text, title)
+    assert not keeps_the_alternatives("It is 8192.", [quote])
+    assert keeps_the_alternatives("The buffer is typically 4096 or 8192 bytes long.", [quote])
+    assert keeps_the_alternatives("It is 1,024 or 2048.", ["either 1024 or 2,048"])
+    assert not keeps_the_alternatives("It is 1,024.", ["either 1024 or 2,048"])
+
+
+def test_a_porting_note_does_not_date_what_it_changes():
+    # pydocs-fresh10 f10-fn-partial-since was answered 3.5 from What's New 3.5's porting note.
+    text = (
+        "This article explains the new features in Python 3.5.\n\n"
+        "Nested functools.partial() calls are now flattened. If you were relying on the "
+        "previous behavior, you can now either add an attribute to a functools.partial() "
+        "object or you can create a subclass of functools.partial()."
+    )
+    title = "What's New In Python 3.5"
+    asked = "In which Python version was functools.partial added?"
+    claim = "functools.partial() was added in Python 3.5."
+    assert not supported_for(asked, claim, text, title, "Porting to Python 3.5 › Changes in the Python API")
+    assert supported_for(asked, claim, text, title, "Improved Modules › functools")
+    # Asked when it changed, the porting note answers.
+    asked = "In which Python version were nested functools.partial() calls flattened?"
+    claim = "Nested functools.partial() calls were flattened in Python 3.5."
+    assert supported_for(asked, claim, text, title, "Porting to Python 3.5 › Changes in the Python API")
+
+
+def test_a_point_release_section_dates_its_sentences():
+    # pydocs-fresh10 f10-parse-qs-separator-since was answered 3.6 from What's New 3.6's
+    # "Notable changes in Python 3.6.13".
+    text = (
+        "This article explains the new features in Python 3.6.\n\n"
+        "Due to security concerns, and to conform with newer W3C recommendations, the query "
+        "string parser has been changed to allow only a single separator key, with & as the "
+        "default."
+    )
+    title = "What's New In Python 3.6"
+    section = "Notable changes in Python 3.6.13"
+    asked = "In which version did the query string parser start allowing only a single separator key?"
+    claim = "The query string parser started allowing only a single separator key in Python {}."
+    assert not supported_for(asked, claim.format("3.6"), text, title, section)
+    assert supported_for(asked, claim.format("3.6"), text, title, "Notable changes")
+
+
+def test_a_measure_may_be_answered_by_what_it_equals():
+    # pydocs-fresh10 f10-fn-zip-lengths: "how long" was refused for want of a number.
+    from assistant.verify import answers_the_kind_asked
+
+    asked = "When iterables of different lengths are zipped, how long is the resulting stream?"
+    assert answers_the_kind_asked(
+        asked, ["The resulting stream is the same length as the shortest iterable."]
+    )
+    assert not answers_the_kind_asked(asked, ["The zip function returns an iterator of tuples."])
+    # A count is still a number.
+    assert not answers_the_kind_asked(
+        "How many items does the zipped stream hold?", ["As many as the shortest iterable."]
+    )
+
+
+def test_a_symbol_written_alone_holds_its_name():
+    # pydocs-fresh10 f10-quote-tilde: "stopped escaping the tilde" was refused, as the
+    # note writes "~".
+    text = (
+        "urllib.parse.quote(string, safe='/', encoding=None, errors=None)\n\n"
+        "Replace special characters in string using the %xx escape.\n\n"
+        "Changed in version 3.7: Moved from RFC 2396 to RFC 3986 for quoting URL strings. "
+        "“~” is now included in the set of unreserved characters."
+    )
+    title = "urllib.parse — Parse URLs into components"
+    asked = "In which version did urllib.parse.quote stop escaping the tilde?"
+    claim = "In version 3.7, urllib.parse.quote stopped escaping the tilde."
+    passage = _passage(text, title=title, section="URL Quoting")
+    # "tilde" is rare in the collection: a version note must say it, here as "~".
+    rules = SupportRules(rare=frozenset({"tild"}))
+    assert find_support(claim, [passage], {"a.txt": text}.get, rules, question=asked)
+    wrong = "In version 3.8, urllib.parse.quote stopped escaping the tilde."
+    assert not find_support(wrong, [passage], {"a.txt": text}.get, rules, question=asked)
+    # Nor is a symbol inside a word or a path named: "a_b" has no underscore of its own.
+    from assistant.verify import _symbol_names
+
+    assert _symbol_names("the set_debug() call and a/b") == []
