@@ -524,8 +524,11 @@ def find_support(
             # when partial was added (2.5).
             return False
         releases = set(_POINT_RELEASE.findall(quote.heading))
-        if dated_by_title and releases and not answered & releases and any(
-            r.startswith(f"{a}.") for r in releases for a in answered
+        if (
+            dated_by_title
+            and releases
+            and not answered & releases
+            and any(r.startswith(f"{a}.") for r in releases for a in answered)
         ):
             # A section of a point release dates its sentences by that release, not by the
             # page's: "Earlier Python versions allowed using both ; and & …" under "Notable
@@ -578,14 +581,23 @@ def find_support(
             ):
                 return False
         if dated_by_title and answered and not answered & said:
-            # Dated by its page's title only, a sentence answers for what it says itself:
-            # What's New 3.3's "New bz2.open() function: open a bzip2-compressed file in
+            # Dated by its page's title only, a sentence answers for what it and its section
+            # say: What's New 3.3's "New bz2.open() function: open a bzip2-compressed file in
             # binary or text mode." is not when bz2.open got its exclusive-creation mode.
             # One rare word of the question may be the sentence's own way of putting it
-            # when it says two others: "guards" for "detecting" recursive calls, where
-            # What's New 3.2 says "the reprlib module has a new decorator".
-            unsaid = (rules.rare & subject) - said - code_words - _DATING_VERBS
-            if len(unsaid) > 1 or (unsaid and len(rules.rare & subject & said) < 2):
+            # when it says two others, or three in four of the question's words: "guards" for
+            # "detecting" recursive calls, where What's New 3.2 says "the reprlib module has a
+            # new decorator"; "pick" for "filtering", where What's New 3.7's unittest section
+            # says "The new -k command-line option allows filtering tests by a name substring
+            # or a Unix shell-like pattern".
+            heard = quote.words
+            unsaid = (rules.rare & subject) - heard - code_words - _DATING_VERBS
+            rest = subject - code_words - _DATING_VERBS - _BEING_WORDS
+            if len(unsaid) > 1 or (
+                unsaid
+                and len(rules.rare & subject & heard) < 2
+                and len(rest & heard) * 4 < len(rest) * 3
+            ):
                 return False
         run = _document_run(text)
         if code:
@@ -742,7 +754,12 @@ def find_support(
             and told_with_context(quotes)
             and borrows_nothing(quotes)
             and rests_on_sentences(quotes)
-            and numbers_keep_their_words(claim, texts, counted=counted)
+            and (
+                numbers_keep_their_words(claim, texts, counted=counted)
+                or numbers_keep_their_words(
+                    claim, texts, counted=counted, before=[_before(q, text_of) for q in quotes]
+                )
+            )
             and numbers_keep_their_names(claim, texts)
             and keeps_the_things_numbered(question, claim, texts)
             and keeps_the_alternatives(claim, texts)
@@ -939,7 +956,13 @@ def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:
         return False
     if entry["name"].lower() in asked | _joined_pairs(question):
         return False  # named, or named in words: "an empty line" of Cmd.emptyline()
-    said = set(quote.identifiers)
+    # What its entry says up to it counts, not its signature's parameters (below): "The
+    # default is 1000." under sys.tracebacklimit speaks of the "unhandled exception" the
+    # sentence before it names, though the page has a sys.exception() entry.
+    described = "\n".join(
+        line for line in _entry_text(quote, text).splitlines() if not is_signature(line)
+    )
+    said = {w.lower() for w in _IDENTIFIER.findall(described)}
     # Its entry's own name counts as said ("shlex" of "shlex.join()"), not a parameter the
     # question writes as code: lookup's "If not found, KeyError is raised" is not what
     # unicodedata.name raises, though lookup takes a "name".
@@ -1101,10 +1124,15 @@ def _document_run(text: str) -> str:
     return f" {' '.join(tokenize(text))} "
 
 
+def _before(candidate: _Candidate, text_of: Callable[[str], str]) -> str:
+    """The sentence before a quote's, or ""."""
+    before = sentence_before(text_of(candidate.passage.doc_id), candidate.span.start)
+    return before.text if before else ""
+
+
 def _with_context(candidate: _Candidate, text_of: Callable[[str], str]) -> str:
     """A quote's sentence with its heading path and the sentence before it."""
-    before = sentence_before(text_of(candidate.passage.doc_id), candidate.span.start)
-    return f"{candidate.heading}\n{before.text if before else ''}\n{candidate.span.text}"
+    return f"{candidate.heading}\n{_before(candidate, text_of)}\n{candidate.span.text}"
 
 
 # A range bounds a value both ways: "an integer from 0 to 9", "in the range 0 to 0x10FFFF".
@@ -1453,7 +1481,11 @@ _KEYWORD = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*(\d+(?:\.\d+)?)\b")
 
 
 def numbers_keep_their_words(
-    claim: str, quotes: Sequence[str], reach: int = 4, counted: str = ""
+    claim: str,
+    quotes: Sequence[str],
+    reach: int = 4,
+    counted: str = "",
+    before: Sequence[str] = (),
 ) -> bool:
     """Each number of the claim stands, in some quote, within ``reach`` words of the word
     after it in the claim (its unit), wherever the quotes use that word at all: "four days"
@@ -1465,8 +1497,14 @@ def numbers_keep_their_words(
     1000000" by "number=1000000". A number given in
     code as a keyword's value (``repeat=5``) is held with that keyword when the claim names
     it before the number, whatever unit the claim then counts in, and stands where the quotes
-    name the keyword in prose ("up to the maxsize most recent calls")."""
+    name the keyword in prose ("up to the maxsize most recent calls"). A quote referring back
+    for what it numbers ("The default is 1000.") has the unit in the sentence before it
+    (``before``, by quote): "… the maximum number of levels of traceback information …"."""
     claim_tokens = tokenize(claim)
+    referring = [
+        set(tokenize(b)) if _REFERS_BACK.match(q) else set()
+        for q, b in zip(quotes, before or [""] * len(quotes), strict=True)
+    ]
     stated = facts(claim)  # not "the two ministers": loose number words are not checked
     quote_tokens = [tokenize(q) for q in quotes]
     vocabulary = {t for tokens in quote_tokens for t in tokens}
@@ -1491,12 +1529,19 @@ def numbers_keep_their_words(
         # calls" below "lru_cache(maxsize=128)" holds "up to 128 recent calls".
         named = {token} | {k for k, value in keywords if value == token}
         if neighbours and not any(
-            tokens[j] in named and neighbours & set(tokens[max(0, j - reach) : j + reach + 1])
-            for tokens in quote_tokens
+            tokens[j] in named
+            and neighbours & (set(tokens[max(0, j - reach) : j + reach + 1]) | referred)
+            for tokens, referred in zip(quote_tokens, referring, strict=True)
             for j in range(len(tokens))
         ):
             return False
     return True
+
+
+# A sentence giving a number for what the sentence before it speaks of.
+_REFERS_BACK = re.compile(
+    r"(?:The default(?: value)?|It|This|That) (?:is|was|defaults to)\b|Defaults to\b"
+)
 
 
 # Words naming a release by the number after them: "Python 3.4", "version 3.8" (stemmed).

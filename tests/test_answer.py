@@ -2684,12 +2684,13 @@ def test_a_porting_note_does_not_date_what_it_changes():
     title = "What's New In Python 3.5"
     asked = "In which Python version was functools.partial added?"
     claim = "functools.partial() was added in Python 3.5."
-    assert not supported_for(asked, claim, text, title, "Porting to Python 3.5 › Changes in the Python API")
+    porting = "Porting to Python 3.5 › Changes in the Python API"
+    assert not supported_for(asked, claim, text, title, porting)
     assert supported_for(asked, claim, text, title, "Improved Modules › functools")
     # Asked when it changed, the porting note answers.
     asked = "In which Python version were nested functools.partial() calls flattened?"
     claim = "Nested functools.partial() calls were flattened in Python 3.5."
-    assert supported_for(asked, claim, text, title, "Porting to Python 3.5 › Changes in the Python API")
+    assert supported_for(asked, claim, text, title, porting)
 
 
 def test_a_point_release_section_dates_its_sentences():
@@ -2703,7 +2704,9 @@ def test_a_point_release_section_dates_its_sentences():
     )
     title = "What's New In Python 3.6"
     section = "Notable changes in Python 3.6.13"
-    asked = "In which version did the query string parser start allowing only a single separator key?"
+    asked = (
+        "In which version did the query string parser start allowing only a single separator key?"
+    )
     claim = "The query string parser started allowing only a single separator key in Python {}."
     assert not supported_for(asked, claim.format("3.6"), text, title, section)
     assert supported_for(asked, claim.format("3.6"), text, title, "Notable changes")
@@ -2746,3 +2749,56 @@ def test_a_symbol_written_alone_holds_its_name():
     from assistant.verify import _symbol_names
 
     assert _symbol_names("the set_debug() call and a/b") == []
+
+
+def test_a_sentence_referring_back_takes_its_unit_and_entry_from_before():
+    # pydocs-fresh10 f10-sys-tracebacklimit: "The default is 1000." was refused for want of
+    # "levels" beside its number, and as if it were under another entry (sys.exception()).
+    from assistant.verify import numbers_keep_their_words
+
+    entry = (
+        "When this variable is set to an integer value, it determines the maximum number of "
+        "levels of traceback information printed when an unhandled exception occurs."
+    )
+    claim = "The default number of levels of traceback printed for an unhandled exception is 1000."
+    assert not numbers_keep_their_words(claim, ["The default is 1000."], counted="level")
+    assert numbers_keep_their_words(
+        claim, ["The default is 1000."], counted="level", before=[entry]
+    )
+    # Only a sentence that refers back: "Up to 1000 are kept." names no unit before.
+    assert not numbers_keep_their_words(
+        claim, ["Up to 1000 frames are kept."], counted="level", before=[entry]
+    )
+    text = (
+        "sys.exception()\n\nThis function returns the exception instance being handled.\n\n"
+        f"sys.tracebacklimit\n\n{entry} The default is 1000."
+    )
+    passage = _passage(text, title="sys — System-specific parameters and functions")
+    sections = ((0, "sys.exception()"), (text.index("sys.t"), "sys.tracebacklimit"))
+    passage = replace(passage, sections=sections)
+    asked = "How many levels of traceback are printed for an unhandled exception by default?"
+    rules = SupportRules()
+    assert find_support(claim, [passage], {"a.txt": text}.get, rules, question=asked)
+
+
+def test_a_whats_new_line_answers_with_its_section_and_most_of_the_question():
+    # pydocs-fresh10 f10-ut-k-since: "pick" (the question's word for filtering) and
+    # "unittest" (the line's section) were rare words the line itself does not say.
+    text = (
+        "This article explains the new features in Python 3.7.\n\n"
+        "The new -k command-line option allows filtering tests by a name substring or a Unix "
+        "shell-like pattern."
+    )
+    title, section = "What's New In Python 3.7", "Improved Modules › unittest"
+    passage = _passage(text, title=title, section=section)
+    rules = SupportRules(rare=frozenset({"pick", "unittest"}))
+    what = "pick tests by a name pattern with -k on the unittest command line"
+    asked = f"Since which version can you {what}?"
+    claim = f"Since version 3.7, you can {what}."
+    assert find_support(claim, [passage], {"a.txt": text}.get, rules, question=asked)
+    # Two rare words it does not say are still a detail it does not give.
+    rules = SupportRules(rare=frozenset({"pick", "unittest", "durations"}))
+    what = "pick the slowest tests with --durations on the unittest command line"
+    asked = f"Since which version can you {what}?"
+    claim = f"Since version 3.7, you can {what}."
+    assert not find_support(claim, [passage], {"a.txt": text}.get, rules, question=asked)
