@@ -466,6 +466,7 @@ def find_support(
     # Asked which version or release, a number in a document's title ("What's New In Python
     # 3.3") dates each of its sentences ("The textwrap module has a new indent() function").
     dated_by_title = bool(ASKS_VERSION.search(question))
+    quoted = {t for m in _QUOTED.finditer(question) for t in tokenize(m[1])}  # the 'append' action
 
     def about_the_question(quote: _Candidate) -> bool:
         """A quote giving the answer's numbers speaks of something the question names, in a
@@ -560,6 +561,12 @@ def find_support(
                 return False
         if _under_another_entry(quote, question, text):
             return False
+        if dated_by_title and quoted and _BARE_NOTE.match(quote.span.text):
+            # In a section of prose, a bare note dates the item it follows: "New in version
+            # 3.8." after the 'extend' action's paragraph is not when 'append' came.
+            item = _item_before(text, quote.span.start)
+            if not _SIGNATURE.match(quote.entry) and quoted - set(tokenize(item)):
+                return False
         if dated_by_title and VERSION_NOTE.match(quote.span.text):
             # A version note dates its entry: asked about a detail its entry never mentions
             # ("Since which version does html.escape turn backticks into entities?"), the
@@ -940,6 +947,19 @@ def _entry_line(quote: _Candidate, text: str) -> str:
 
 
 _HEADING_LINE = re.compile(r"^[^.!?:;]{1,60}$")  # short, and no sentence's punctuation
+
+
+_QUOTED = re.compile(r"['\"‘“]([\w.-]+)['\"’”]")
+_BARE_NOTE = re.compile(r"(?:New|Added|Changed) in version [\d.]+\.?$")
+
+
+def _item_before(text: str, offset: int) -> str:
+    """The paragraph of prose before ``offset``, passing over examples (">>> …", code)."""
+    for paragraph in reversed(text[:offset].split("\n\n")):
+        lines = paragraph.strip().splitlines()
+        if lines and not lines[0].startswith((">>>", "...", " ", "\t", "$", "#")):
+            return paragraph
+    return ""
 
 
 def _under_another_entry(quote: _Candidate, question: str, text: str) -> bool:

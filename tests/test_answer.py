@@ -2802,3 +2802,20 @@ def test_a_whats_new_line_answers_with_its_section_and_most_of_the_question():
     asked = f"Since which version can you {what}?"
     claim = f"Since version 3.7, you can {what}."
     assert not find_support(claim, [passage], {"a.txt": text}.get, rules, question=asked)
+
+
+def test_a_bare_note_in_prose_dates_the_item_it_follows():
+    # pydocs-fresh10 nm-f10-ap-append-since was answered 3.8 from the note after 'extend'.
+    text = (
+        "'append' - This stores a list, and appends each argument value to the list.\n\n"
+        "'extend' - This stores a list, and extends each argument value to the list. Example "
+        "usage:\n\n"
+        '>>> parser.add_argument("--foo", action="extend", nargs="+", type=str)\n\n'
+        "New in version 3.8."
+    )
+    title = "argparse — Parser for command-line options, arguments and sub-commands"
+    section = "The add_argument() method › action"
+    asked = "When was the '{}' action added to argparse?"
+    claim = "The '{}' action was added to argparse in version 3.8."
+    assert not supported_for(asked.format("append"), claim.format("append"), text, title, section)
+    assert supported_for(asked.format("extend"), claim.format("extend"), text, title, section)
