@@ -524,10 +524,9 @@ def find_support(
             # "you can now either add an attribute to a functools.partial() object" is not
             # when partial was added (2.5).
             return False
-        releases = set(_POINT_RELEASE.findall(quote.heading))
+        releases = set(_POINT_RELEASE.findall(quote.heading)) if dated_by_title else set()
         if (
-            dated_by_title
-            and releases
+            releases
             and not answered & releases
             and any(r.startswith(f"{a}.") for r in releases for a in answered)
         ):
